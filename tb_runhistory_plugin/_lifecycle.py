@@ -1,0 +1,108 @@
+"""Process exit and SIGTERM: flush every writer and end the runs still open, so nothing is lost."""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import signal
+import sys
+import threading
+import traceback as _traceback
+from types import TracebackType
+from typing import Any, Callable
+
+from ._writer import all_writers
+
+log = logging.getLogger(__name__)
+
+EXIT_FLUSH_TIMEOUT = 120.0  # seconds to keep trying to write buffered points at exit
+
+_lock = threading.RLock()
+_open_runs: dict[str, Any] = {}  # run id -> Run, strong refs: an unreferenced open run must still be ended
+_installed = False
+_uncaught: str | None = None
+_previous_excepthook: Callable[..., Any] | None = None
+_terminating = False
+
+
+def register(run: Any) -> None:
+    """Remember an open run, installing the exit and signal handlers on first use."""
+    global _installed
+    with _lock:
+        _open_runs[run.id] = run
+        if not _installed:
+            _installed = True
+            atexit.register(_at_exit)
+            _install_excepthook()
+            _install_sigterm()
+
+
+def unregister(run_id: str) -> None:
+    """Forget a run that ended."""
+    with _lock:
+        _open_runs.pop(run_id, None)
+
+
+def _install_excepthook() -> None:
+    global _previous_excepthook
+    _previous_excepthook = sys.excepthook
+
+    def hook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        global _uncaught
+        _uncaught = "".join(_traceback.format_exception(exc_type, exc, tb))
+        assert _previous_excepthook is not None
+        _previous_excepthook(exc_type, exc, tb)
+
+    sys.excepthook = hook
+
+
+def _install_sigterm() -> None:
+    # Only where nobody else handles SIGTERM, and only from the main thread (Python's rule).
+    if threading.current_thread() is not threading.main_thread():
+        return
+    try:
+        if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+            return
+        signal.signal(signal.SIGTERM, _on_sigterm)
+    except (ValueError, OSError):
+        pass
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    global _terminating
+    if _terminating:
+        return
+    _terminating = True
+    _finish_all("Canceled", "terminated by SIGTERM")
+    # Die the way SIGTERM would have killed us, so the parent sees the real cause.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _at_exit() -> None:
+    if _terminating:
+        return
+    if _uncaught is not None:
+        last = _uncaught.strip().splitlines()[-1]
+        status = "Canceled" if last.startswith("KeyboardInterrupt") else "Failed"
+        _finish_all(status, last, _uncaught)
+    else:
+        _finish_all("Completed", None)
+
+
+def _finish_all(status: str, error: str | None, traceback: str | None = None) -> None:
+    """Flush every writer, then end the runs still open, children before parents."""
+    for writer in all_writers():
+        try:
+            writer.flush(timeout=EXIT_FLUSH_TIMEOUT)
+        except Exception as exc:  # noqa: BLE001 - say loudly what could not be written, then go on
+            print(f"run history: could not write every buffered point to {writer.store.uri}: {exc}", file=sys.stderr)
+    with _lock:
+        runs = list(_open_runs.values())
+    # Deeper runs first, so a parent never ends before its children.
+    for run in sorted(runs, key=lambda r: -r._depth):
+        try:
+            run._end(status, error=error, traceback=traceback, flush=False)
+        except Exception as exc:  # noqa: BLE001
+            print(f"run history: could not end run {run.id}: {exc}", file=sys.stderr)

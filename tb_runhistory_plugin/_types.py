@@ -1,0 +1,177 @@
+"""Frozen value types shared by the store, the logging API, export and the plugin."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import time
+from typing import Any, Mapping
+
+import numpy as np
+
+# Seconds between heartbeats of a live run, and how long without one before it reads NotResponding.
+HEARTBEAT_INTERVAL = 30.0  # seconds
+NOT_RESPONDING_AFTER = 300.0  # seconds
+
+
+class Status(enum.StrEnum):
+    """Run statuses; the first three are terminal."""
+
+    COMPLETED = "Completed"
+    FAILED = "Failed"
+    CANCELED = "Canceled"
+    RUNNING = "Running"
+    NOT_RESPONDING = "NotResponding"
+
+
+TERMINAL_STATUSES = frozenset({Status.COMPLETED, Status.FAILED, Status.CANCELED})
+
+
+class MetricKind(enum.StrEnum):
+    """What a metric name holds; one kind per name within a run."""
+
+    SCALAR = "scalar"
+    TABLE = "table"
+    IMAGE = "image"
+    HISTOGRAM = "histogram"
+
+
+@dataclasses.dataclass(frozen=True)
+class ExperimentInfo:
+    """An experiment: a named group of runs."""
+
+    id: str
+    name: str
+    created_at: float
+
+
+@dataclasses.dataclass(frozen=True)
+class RunInfo:
+    """Everything stored about one run, with its effective status."""
+
+    id: str
+    experiment_id: str
+    parent_id: str | None
+    display_name: str
+    description: str
+    status: str
+    start_time: float
+    end_time: float | None = None
+    heartbeat_time: float | None = None
+    error: str | None = None
+    traceback: str | None = None
+    tags: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    properties: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    child_count: int = 0
+    logs_dir: str | None = None
+
+    @property
+    def is_terminal(self) -> bool:
+        """True once the run completed, failed or was canceled."""
+        return self.status in TERMINAL_STATUSES
+
+    @property
+    def duration(self) -> float:
+        """Seconds from start to end, or to now while the run is live."""
+        end = self.end_time if self.end_time is not None else time.time()
+        return max(0.0, end - self.start_time)
+
+
+def effective_status(stored: str, heartbeat_time: float | None, now: float | None = None) -> str:
+    """The status a reader sees: a Running run whose heartbeats stopped reads NotResponding."""
+    if stored != Status.RUNNING or heartbeat_time is None:
+        return stored
+    now = time.time() if now is None else now
+    return Status.NOT_RESPONDING if now - heartbeat_time > NOT_RESPONDING_AFTER else Status.RUNNING
+
+
+@dataclasses.dataclass(frozen=True)
+class MetricInfo:
+    """A metric of a run: its kind, size and latest point."""
+
+    run_id: str
+    name: str
+    kind: str
+    count: int
+    value_type: str = "float"
+    last_step: int | None = None
+    last_value: float | None = None
+    last_wall_time: float | None = None
+    description: str = ""
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class MetricHistory:
+    """A scalar series: aligned numpy arrays of steps, wall times and values."""
+
+    name: str
+    steps: np.ndarray
+    wall_times: np.ndarray
+    values: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class ChunkSummaries:
+    """Per-chunk summaries of a scalar series, aligned arrays (what downsampling reads)."""
+
+    offsets: np.ndarray  # index of each chunk's first point
+    counts: np.ndarray
+    step_min: np.ndarray
+    step_max: np.ndarray
+    wall_min: np.ndarray
+    wall_max: np.ndarray
+    vmin: np.ndarray  # over finite values; NaN when a chunk has none
+    vmax: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+    total: np.ndarray  # sum of finite values
+    finite: np.ndarray  # count of finite values
+
+    def __len__(self) -> int:
+        return len(self.offsets)
+
+
+@dataclasses.dataclass(frozen=True)
+class Record:
+    """One point of a table, image or histogram metric."""
+
+    step: int
+    wall_time: float
+    meta: Mapping[str, Any]
+    data: bytes | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class FileInfo:
+    """A file stored with a run."""
+
+    name: str
+    size: int
+    created_at: float
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class ScalarBatch:
+    """Scalar points bound for one series; a step of -1 means 'the next step'."""
+
+    run_id: str
+    name: str
+    steps: np.ndarray
+    wall_times: np.ndarray
+    values: np.ndarray
+    value_type: str = "float"
+    description: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class RecordBatch:
+    """Table, image or histogram points bound for one metric; a step of -1 means 'the next step'."""
+
+    run_id: str
+    name: str
+    kind: str
+    records: tuple[Record, ...]
+    description: str = ""

@@ -1,0 +1,47 @@
+"""Typed errors; each carries the HTTP status it maps to, in this one place."""
+
+from __future__ import annotations
+
+
+class RunHistoryError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+    status = 500
+
+
+class InvalidArgumentError(RunHistoryError, ValueError):
+    """A caller passed a value that cannot be accepted."""
+
+    status = 400
+
+
+class NotFoundError(RunHistoryError, LookupError):
+    """An experiment, run, metric or file that does not exist."""
+
+    status = 404
+
+
+class ConflictError(RunHistoryError):
+    """The request contradicts stored state (a set property, a finished run)."""
+
+    status = 409
+
+
+class PayloadTooLargeError(RunHistoryError):
+    """A request body or value over a documented size limit."""
+
+    status = 413
+
+
+class StoreError(RunHistoryError):
+    """The store failed (I/O, database, server) for a reason not caused by the input."""
+
+    status = 503
+
+
+_BY_STATUS = {cls.status: cls for cls in (InvalidArgumentError, NotFoundError, ConflictError, PayloadTooLargeError, StoreError)}
+
+
+def error_for_status(status: int, message: str) -> RunHistoryError:
+    """Rebuild the typed error for an HTTP status (the REST client uses this)."""
+    return _BY_STATUS.get(status, RunHistoryError)(message)

@@ -1,0 +1,47 @@
+"""Run stores: one protocol, chosen by URI."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from ..errors import InvalidArgumentError
+from ._base import ROOTS, Store
+from ._sqlite import SQLiteStore
+
+__all__ = ["ROOTS", "SQLiteStore", "Store", "open_store", "DEFAULT_STORE", "STORE_ENV"]
+
+DEFAULT_STORE = "./runhistory"
+STORE_ENV = "RUNHISTORY_STORE"
+
+
+def open_store(uri: "str | os.PathLike[str] | Store | None" = None, *, create: bool = True, **options: Any) -> Store:
+    """Open a store from a URI or path; None means $RUNHISTORY_STORE, else ./runhistory.
+
+    Args:
+        uri: a directory or SQLite file path, `sqlite:///path`, or an opened Store (returned as is).
+        create: create a local store that does not exist yet (False: NotFoundError instead).
+        options: backend options (for example `token=` for a server URL).
+
+    Raises:
+        InvalidArgumentError: the URI is empty, of an unknown scheme, or not a usable store.
+        NotFoundError: create=False and there is no store at that path.
+    """
+    if isinstance(uri, Store):
+        return uri
+    if uri is None:
+        uri = os.environ.get(STORE_ENV) or DEFAULT_STORE
+    if isinstance(uri, os.PathLike):
+        uri = os.fspath(uri)
+    if not isinstance(uri, str) or not uri.strip():
+        raise InvalidArgumentError(f"store must be a path, a URI or a Store, got {uri!r}")
+    scheme, sep, rest = uri.partition("://")
+    if not sep:
+        return SQLiteStore(os.path.expanduser(uri), create=create, **options)
+    scheme = scheme.lower()
+    if scheme in ("sqlite", "file"):
+        # sqlite:///abs/path is absolute, sqlite://relative/path relative.
+        return SQLiteStore(os.path.expanduser(rest), create=create, **options)
+    if scheme in ("postgresql", "postgres", "http", "https"):
+        raise InvalidArgumentError(f"store {uri!r}: {scheme} stores are not available in this version; use a local path")
+    raise InvalidArgumentError(f"store {uri!r} has an unknown scheme {scheme!r}; expected a path, sqlite://, postgresql:// or http(s)://")

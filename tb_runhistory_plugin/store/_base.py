@@ -1,0 +1,176 @@
+"""The one store protocol that the logging API, export, plugin and server all go through."""
+
+from __future__ import annotations
+
+import abc
+from typing import Any, Iterable, Mapping, Sequence
+
+from .._types import (
+    ChunkSummaries,
+    ExperimentInfo,
+    FileInfo,
+    MetricHistory,
+    MetricInfo,
+    Record,
+    RecordBatch,
+    RunInfo,
+    ScalarBatch,
+)
+
+ROOTS = "__roots__"  # parent_id filter meaning "runs without a parent"
+
+
+class Store(abc.ABC):
+    """A run store. Implementations must be safe to share between threads of one process."""
+
+    uri: str
+
+    # -- experiments -------------------------------------------------------
+    @abc.abstractmethod
+    def get_or_create_experiment(self, name: str) -> ExperimentInfo:
+        """Return the experiment called `name`, creating it when missing."""
+
+    @abc.abstractmethod
+    def get_experiment(self, name_or_id: str) -> ExperimentInfo:
+        """Return an experiment by id or name; NotFoundError when there is none."""
+
+    @abc.abstractmethod
+    def list_experiments(self) -> list[ExperimentInfo]:
+        """All experiments, oldest first."""
+
+    # -- runs --------------------------------------------------------------
+    @abc.abstractmethod
+    def create_run(
+        self,
+        experiment_id: str,
+        *,
+        run_id: str,
+        display_name: str,
+        parent_id: str | None = None,
+        description: str = "",
+        tags: Mapping[str, str] | None = None,
+        properties: Mapping[str, Any] | None = None,
+        start_time: float,
+        logs_dir: str | None = None,
+    ) -> RunInfo:
+        """Create a Running run; ConflictError if the id exists, NotFoundError for a missing parent."""
+
+    @abc.abstractmethod
+    def get_run(self, run_id: str) -> RunInfo:
+        """One run; NotFoundError when there is none."""
+
+    @abc.abstractmethod
+    def list_runs(
+        self,
+        experiment_id: str,
+        *,
+        parent_id: str | None = None,
+        status: Sequence[str] | None = None,
+        tags: Mapping[str, str | None] | None = None,
+        text: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[RunInfo]:
+        """Runs of an experiment, oldest first; parent_id=ROOTS for top-level runs, None for all."""
+
+    @abc.abstractmethod
+    def count_runs(
+        self,
+        experiment_id: str,
+        *,
+        parent_id: str | None = None,
+        status: Sequence[str] | None = None,
+        tags: Mapping[str, str | None] | None = None,
+        text: str | None = None,
+    ) -> int:
+        """How many runs list_runs would return without limit."""
+
+    @abc.abstractmethod
+    def list_descendants(self, run_id: str) -> list[RunInfo]:
+        """Every run below `run_id`, depth first, parents before their children."""
+
+    @abc.abstractmethod
+    def set_run_status(
+        self, run_id: str, status: str, *, end_time: float | None = None, error: str | None = None, traceback: str | None = None
+    ) -> RunInfo:
+        """Move a run to a status; ConflictError when it already ended."""
+
+    @abc.abstractmethod
+    def heartbeat(self, run_ids: Sequence[str], time: float) -> None:
+        """Record that these runs' process is alive at `time`."""
+
+    @abc.abstractmethod
+    def set_tags(self, run_id: str, tags: Mapping[str, str]) -> None:
+        """Add or overwrite tags."""
+
+    @abc.abstractmethod
+    def remove_tags(self, run_id: str, keys: Sequence[str]) -> None:
+        """Remove tags; missing keys are ignored."""
+
+    @abc.abstractmethod
+    def add_properties(self, run_id: str, properties: Mapping[str, Any]) -> None:
+        """Add properties; ConflictError naming the key when one would change."""
+
+    # -- metrics -----------------------------------------------------------
+    @abc.abstractmethod
+    def write_metrics(self, scalars: Sequence[ScalarBatch] = (), records: Sequence[RecordBatch] = ()) -> None:
+        """Append points atomically; steps of -1 become the next step of their series."""
+
+    @abc.abstractmethod
+    def list_metrics(self, run_id: str) -> list[MetricInfo]:
+        """The metrics of a run, by name."""
+
+    @abc.abstractmethod
+    def last_values(self, run_ids: Sequence[str]) -> dict[str, list[MetricInfo]]:
+        """The metrics of several runs at once (for tables of runs)."""
+
+    @abc.abstractmethod
+    def read_scalars(self, run_id: str, name: str, *, start: int = 0, stop: int | None = None) -> MetricHistory:
+        """Points [start, stop) of a scalar series in logging order."""
+
+    @abc.abstractmethod
+    def read_summaries(self, run_id: str, name: str) -> ChunkSummaries:
+        """Per-chunk summaries of a scalar series (cheap: no point data is read)."""
+
+    @abc.abstractmethod
+    def read_records(self, run_id: str, name: str, *, start: int = 0, stop: int | None = None) -> list[Record]:
+        """Points [start, stop) of a table, image or histogram metric."""
+
+    # -- files -------------------------------------------------------------
+    @abc.abstractmethod
+    def put_file(self, run_id: str, name: str, data: bytes) -> FileInfo:
+        """Store (or replace) a file of a run."""
+
+    @abc.abstractmethod
+    def list_files(self, run_id: str) -> list[FileInfo]:
+        """Files of a run, by name."""
+
+    @abc.abstractmethod
+    def read_file(self, run_id: str, name: str) -> bytes:
+        """A file's bytes; NotFoundError when missing."""
+
+    def put_file_from_path(self, run_id: str, name: str, path: str) -> FileInfo:
+        """Store a file from the local file system (backends may stream it)."""
+        with open(path, "rb") as handle:
+            return self.put_file(run_id, name, handle.read())
+
+    # -- lifecycle ---------------------------------------------------------
+    def close(self) -> None:
+        """Release connections; the store may not be used afterwards."""
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.uri!r})"
+
+
+def iter_batches_by_run(batches: Iterable[ScalarBatch | RecordBatch]) -> dict[str, list]:
+    """Group batches by run id, keeping their order."""
+    grouped: dict[str, list] = {}
+    for batch in batches:
+        grouped.setdefault(batch.run_id, []).append(batch)
+    return grouped

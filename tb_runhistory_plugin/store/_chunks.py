@@ -1,0 +1,166 @@
+"""Scalar series as append-only chunks of packed arrays with per-chunk summaries.
+
+One row per point cannot reach a million points a second, so SQL backends store each series as
+chunks of up to CHUNK_POINTS points: little-endian int64 steps, float64 wall times and float64
+values, plus a summary (min, max, first, last, sum, finite count) that downsampling reads
+instead of the points. The last chunk of a series grows until it is full.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from .._types import ChunkSummaries, MetricHistory
+
+CHUNK_POINTS = 4096  # points per full chunk
+_SUMMARY_FIELDS = 6  # vmin, vmax, first, last, total, finite
+_VALUE_TYPES = ("bool", "int", "float")
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Chunk:
+    """One stored chunk: its position in the series, bounds and packed arrays."""
+
+    offset: int
+    count: int
+    step_min: int
+    step_max: int
+    wall_min: float
+    wall_max: float
+    summary: bytes
+    steps: bytes
+    wall_times: bytes
+    values: bytes
+
+
+def resolve_steps(steps: np.ndarray, last_step: int | None) -> np.ndarray:
+    """Replace each -1 ('auto') with the previous step plus one; the first auto after nothing is 0."""
+    steps = np.asarray(steps, dtype=np.int64)
+    auto = steps < 0
+    if not auto.any():
+        return steps
+    start = -1 if last_step is None else int(last_step)
+    n = len(steps)
+    if auto.all():
+        return np.arange(start + 1, start + 1 + n, dtype=np.int64)
+    positions = np.arange(n, dtype=np.int64)
+    anchor = np.where(auto, -1, positions)
+    np.maximum.accumulate(anchor, out=anchor)
+    base = np.where(anchor >= 0, steps[np.maximum(anchor, 0)], start)
+    offset = np.where(anchor >= 0, positions - anchor, positions + 1)
+    return base + offset
+
+
+def promote_value_type(old: str | None, new: str) -> str:
+    """bool < int < float: a series keeps the widest type it has seen."""
+    if old is None:
+        return new
+    return _VALUE_TYPES[max(_VALUE_TYPES.index(old), _VALUE_TYPES.index(new))]
+
+
+def value_type_of(values: np.ndarray) -> str:
+    """The value type name of an array built from logged values."""
+    if values.dtype.kind == "b":
+        return "bool"
+    if values.dtype.kind in "iu":
+        return "int"
+    return "float"
+
+
+def summarize(values: np.ndarray) -> bytes:
+    """Pack the summary of one chunk's values."""
+    finite = np.isfinite(values)
+    n_finite = int(finite.sum())
+    if n_finite == len(values):
+        lo, hi, total = values.min(), values.max(), values.sum()
+    elif n_finite:
+        kept = values[finite]
+        lo, hi, total = kept.min(), kept.max(), kept.sum()
+    else:
+        lo = hi = np.nan
+        total = 0.0
+    return np.array([lo, hi, values[0], values[-1], total, n_finite], dtype="<f8").tobytes()
+
+
+def make_chunk(offset: int, steps: np.ndarray, wall_times: np.ndarray, values: np.ndarray) -> Chunk:
+    """Build a chunk from aligned arrays (at most CHUNK_POINTS long)."""
+    return Chunk(
+        offset=offset,
+        count=len(steps),
+        step_min=int(steps.min()),
+        step_max=int(steps.max()),
+        wall_min=float(wall_times.min()),
+        wall_max=float(wall_times.max()),
+        summary=summarize(values),
+        steps=steps.astype("<i8", copy=False).tobytes(),
+        wall_times=wall_times.astype("<f8", copy=False).tobytes(),
+        values=values.astype("<f8", copy=False).tobytes(),
+    )
+
+
+def decode(steps: bytes, wall_times: bytes, values: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Unpack one chunk's arrays."""
+    return (np.frombuffer(steps, "<i8"), np.frombuffer(wall_times, "<f8"), np.frombuffer(values, "<f8"))
+
+
+def append_chunks(
+    tail: tuple[int, np.ndarray, np.ndarray, np.ndarray] | None,
+    count: int,
+    steps: np.ndarray,
+    wall_times: np.ndarray,
+    values: np.ndarray,
+) -> list[Chunk]:
+    """Chunks to write after appending points; the first replaces `tail` (offset, arrays) when given."""
+    if tail is not None:
+        offset, t_steps, t_walls, t_values = tail
+        steps = np.concatenate([t_steps, steps])
+        wall_times = np.concatenate([t_walls, wall_times])
+        values = np.concatenate([t_values, values])
+    else:
+        offset = count
+    return [
+        make_chunk(offset + i, steps[i : i + CHUNK_POINTS], wall_times[i : i + CHUNK_POINTS], values[i : i + CHUNK_POINTS])
+        for i in range(0, len(steps), CHUNK_POINTS)
+    ]
+
+
+def history(name: str, rows: list[tuple[int, bytes, bytes, bytes]], start: int, stop: int) -> MetricHistory:
+    """Assemble points [start, stop) from chunk rows (offset, steps, walls, values) in offset order."""
+    count = max(0, stop - start)
+    steps, walls, vals = np.empty(count, np.int64), np.empty(count, np.float64), np.empty(count, np.float64)
+    # Copy each chunk's overlap with [start, stop) straight into the result: one copy per point.
+    for offset, s, w, v in rows:
+        n = len(s) // 8
+        lo, hi = max(start, offset), min(stop, offset + n)
+        if lo >= hi:
+            continue
+        a, b, out = lo - offset, hi - offset, slice(lo - start, hi - start)
+        steps[out] = np.frombuffer(s, "<i8")[a:b]
+        walls[out] = np.frombuffer(w, "<f8")[a:b]
+        vals[out] = np.frombuffer(v, "<f8")[a:b]
+    return MetricHistory(name, steps, walls, vals)
+
+
+def summaries(rows: list[tuple[int, int, int, int, float, float, bytes]]) -> ChunkSummaries:
+    """Assemble ChunkSummaries from rows (offset, count, step_min, step_max, wall_min, wall_max, summary)."""
+    if not rows:
+        empty_i, empty_f = np.empty(0, np.int64), np.empty(0, np.float64)
+        return ChunkSummaries(empty_i, empty_i, empty_i, empty_i, empty_f, empty_f, *([empty_f] * 5), empty_i)
+    cols = list(zip(*rows))
+    packed = np.frombuffer(b"".join(cols[6]), "<f8").reshape(-1, _SUMMARY_FIELDS)
+    return ChunkSummaries(
+        offsets=np.array(cols[0], np.int64),
+        counts=np.array(cols[1], np.int64),
+        step_min=np.array(cols[2], np.int64),
+        step_max=np.array(cols[3], np.int64),
+        wall_min=np.array(cols[4], np.float64),
+        wall_max=np.array(cols[5], np.float64),
+        vmin=packed[:, 0].copy(),
+        vmax=packed[:, 1].copy(),
+        first=packed[:, 2].copy(),
+        last=packed[:, 3].copy(),
+        total=packed[:, 4].copy(),
+        finite=packed[:, 5].astype(np.int64),
+    )

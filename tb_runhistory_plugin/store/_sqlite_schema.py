@@ -1,0 +1,90 @@
+"""SQLite schema, as named migrations applied in order and recorded in a table."""
+
+from __future__ import annotations
+
+MIGRATIONS: list[tuple[str, str]] = [
+    (
+        "0001_initial",
+        """
+        CREATE TABLE experiments (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            created_at REAL NOT NULL
+        );
+        CREATE TABLE runs (
+            id TEXT PRIMARY KEY,
+            experiment_id TEXT NOT NULL REFERENCES experiments(id),
+            parent_id TEXT REFERENCES runs(id),
+            display_name TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL,
+            start_time REAL NOT NULL,
+            end_time REAL,
+            heartbeat_time REAL,
+            error TEXT,
+            traceback TEXT,
+            logs_dir TEXT
+        );
+        CREATE INDEX runs_by_experiment ON runs(experiment_id, parent_id, start_time);
+        CREATE INDEX runs_by_parent ON runs(parent_id);
+        CREATE TABLE tags (
+            run_id TEXT NOT NULL REFERENCES runs(id),
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (run_id, key)
+        ) WITHOUT ROWID;
+        CREATE TABLE properties (
+            run_id TEXT NOT NULL REFERENCES runs(id),
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (run_id, key)
+        ) WITHOUT ROWID;
+        CREATE TABLE metrics (
+            id INTEGER PRIMARY KEY,
+            run_id TEXT NOT NULL REFERENCES runs(id),
+            name TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            value_type TEXT,
+            count INTEGER NOT NULL DEFAULT 0,
+            last_step INTEGER,
+            last_value BLOB,
+            last_wall_time REAL,
+            description TEXT NOT NULL DEFAULT '',
+            UNIQUE (run_id, name)
+        );
+        -- Summary columns come before the large blobs, and a covering index holds them, so
+        -- downsampling reads summaries without touching point data.
+        CREATE TABLE chunks (
+            metric_id INTEGER NOT NULL REFERENCES metrics(id),
+            "offset" INTEGER NOT NULL,
+            count INTEGER NOT NULL,
+            step_min INTEGER NOT NULL,
+            step_max INTEGER NOT NULL,
+            wall_min REAL NOT NULL,
+            wall_max REAL NOT NULL,
+            summary BLOB NOT NULL,
+            steps BLOB NOT NULL,
+            wall_times BLOB NOT NULL,
+            vals BLOB NOT NULL,
+            UNIQUE (metric_id, "offset")
+        );
+        CREATE INDEX chunk_summaries ON chunks(metric_id, "offset", count, step_min, step_max, wall_min, wall_max, summary);
+        CREATE TABLE records (
+            metric_id INTEGER NOT NULL REFERENCES metrics(id),
+            idx INTEGER NOT NULL,
+            step INTEGER NOT NULL,
+            wall_time REAL NOT NULL,
+            meta TEXT NOT NULL,
+            data BLOB,
+            PRIMARY KEY (metric_id, idx)
+        );
+        CREATE TABLE files (
+            run_id TEXT NOT NULL REFERENCES runs(id),
+            name TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            created_at REAL NOT NULL,
+            PRIMARY KEY (run_id, name)
+        ) WITHOUT ROWID;
+        """,
+    ),
+]
