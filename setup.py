@@ -1,10 +1,24 @@
 """tb-runhistory: a local-first run history with a TensorBoard plugin."""
 
 import os
+import shutil
 
 from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+class _BuildWithFrontend(build_py):
+    """Copy the plain-ES-module frontend into the package: nothing to build, everything to ship."""
+
+    def run(self):
+        super().run()
+        source = os.path.join(HERE, "frontend")
+        target = os.path.join(self.build_lib, "tb_runhistory_plugin", "frontend")
+        if os.path.isdir(source):
+            shutil.rmtree(target, ignore_errors=True)
+            shutil.copytree(source, target, ignore=shutil.ignore_patterns("node_modules", "test", "bench", "package*.json", ".*"))
 
 
 def _read(name):
@@ -37,6 +51,7 @@ setup(
         ],
         "bench": ["mlflow", "aim", "tensorboardX"],
     },
+    cmdclass={"build_py": _BuildWithFrontend},
     entry_points={
         "console_scripts": ["tb-runhistory=tb_runhistory_plugin.cli:main"],
     },
