@@ -42,6 +42,7 @@ setup(
         "werkzeug>=3.0,<4",
         "numpy>=1.26,<3",
         "requests>=2.31,<3",
+        "google-crc32c>=1.5,<2",
     ],
     extras_require={
         "test": [

@@ -27,7 +27,8 @@ from ._validate import (
     check_text,
     scalar_value,
 )
-from ._writer import WAKE_AT, MAX_BUFFERED, SeriesBuffer, writer_for
+from . import _writer
+from ._writer import WAKE_AT, SeriesBuffer, writer_for
 from .errors import ConflictError, InvalidArgumentError, NotFoundError
 from .store import Store
 
@@ -464,7 +465,7 @@ class Run:
     def _backpressure(self, buf: SeriesBuffer) -> None:
         if len(buf.times) == WAKE_AT:
             self._writer.wake()
-        elif len(buf.times) >= MAX_BUFFERED:
+        elif len(buf.times) >= _writer.MAX_BUFFERED:
             self._writer.wait_for_room(buf)
 
     def _record_step(self, name: str, step: Any) -> int:
