@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 import traceback as _traceback
@@ -403,6 +404,14 @@ class Run:
             else:
                 result[info.name] = [{"step": r.step, "wall_time": r.wall_time, **r.meta} for r in self._store.read_records(run_id, info.name)]
         return result
+
+    def attach_logs(self, path: "str | os.PathLike[str]") -> None:
+        """Tie a folder where this run's own code writes TensorBoard event files to the run."""
+        folder = os.path.abspath(os.fspath(path))
+        if os.path.exists(folder) and not os.path.isdir(folder):
+            raise InvalidArgumentError(f"attach_logs: {folder!r} is not a directory")
+        self._store.set_logs_dir(self.id, folder)
+        self._info = dataclasses.replace(self._info, logs_dir=folder)
 
     # -- files ---------------------------------------------------------------
     def upload_file(self, name: str, path_or_stream: "str | os.PathLike[str]") -> None:

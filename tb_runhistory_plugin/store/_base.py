@@ -100,6 +100,10 @@ class Store(abc.ABC):
         """Record that these runs' process is alive at `time`."""
 
     @abc.abstractmethod
+    def set_logs_dir(self, run_id: str, logs_dir: str | None) -> None:
+        """Tie a folder of TensorBoard event files (written by the run's own code) to the run."""
+
+    @abc.abstractmethod
     def set_tags(self, run_id: str, tags: Mapping[str, str]) -> None:
         """Add or overwrite tags."""
 

@@ -419,6 +419,13 @@ class SQLiteStore(Store):
             raise NotFoundError(f"no run {run_id!r} in store {self.uri}")
         return row[0]
 
+    def set_logs_dir(self, run_id: str, logs_dir: str | None) -> None:
+        def run(conn: sqlite3.Connection) -> None:
+            self._require_run(conn, run_id)
+            conn.execute("UPDATE runs SET logs_dir = ? WHERE id = ?", (logs_dir, run_id))
+
+        self._write(run)
+
     def set_tags(self, run_id: str, tags: Mapping[str, str]) -> None:
         def run(conn: sqlite3.Connection) -> None:
             self._require_run(conn, run_id)
