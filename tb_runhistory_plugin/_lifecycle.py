@@ -26,6 +26,14 @@ _previous_excepthook: Callable[..., Any] | None = None
 _terminating = False
 
 
+def _forget_parent_runs() -> None:
+    # A forked child must not end (or flush) the runs of its parent when it exits.
+    _open_runs.clear()
+
+
+os.register_at_fork(after_in_child=_forget_parent_runs)
+
+
 def register(run: Any) -> None:
     """Remember an open run, installing the exit and signal handlers on first use."""
     global _installed

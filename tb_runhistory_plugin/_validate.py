@@ -84,6 +84,8 @@ def scalar_value(name: str, value: Any) -> float | int | bool:
             f"log({name!r}, ...) takes a number, got the string {_short(value)}; "
             "use log_row/log_table for text cells or tag() for labels"
         )
+    if isinstance(value, Mapping):
+        raise InvalidArgumentError(f"log({name!r}, ...) takes one number, got a dict; use log_row({name!r}, **cells) or log_table for named values")
     if isinstance(value, (list, tuple, np.ndarray)):
         raise InvalidArgumentError(f"log({name!r}, ...) takes one number, got a {type(value).__name__}; use log_list for a list of values")
     raise InvalidArgumentError(f"log({name!r}, ...) takes a number, got {type(value).__name__} {_short(value)}")

@@ -98,15 +98,19 @@ def _print_nodes(nodes: list[dict[str, Any]], prefix: str, colour: bool) -> None
         last = i == len(nodes) - 1
         status = node["status"]
         shown = f"\x1b[{_STATUS_COLOURS.get(status, '0')}m{status:<13}\x1b[0m" if colour else f"{status:<13}"
-        tags = " ".join(f"{k}={v}" if v else k for k, v in node["tags"].items())
-        # Names are user text: print them with control characters made visible.
-        name = node["display_name"].encode("unicode_escape").decode("ascii") if not node["display_name"].isprintable() else node["display_name"]
+        tags = " ".join(f"{_printable(k)}={_printable(v)}" if v else _printable(k) for k, v in node["tags"].items())
+        name = _printable(node["display_name"])
         started = time.strftime("%Y-%m-%d %H:%M", time.localtime(node["start_time"]))
         print(f"{prefix}{'└─ ' if last else '├─ '}{name}  {shown} {started}  {_duration(node['duration'])}  {node['id'][:8]}  {tags}".rstrip())
         if "children" in node:
             _print_nodes(node["children"], prefix + ("   " if last else "│  "), colour)
         elif node["child_count"]:
             print(f"{prefix}{'   ' if last else '│  '}└─ … {node['child_count']} child runs")
+
+
+def _printable(text: str) -> str:
+    """User text with control characters made visible, so it cannot drive the terminal."""
+    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
 
 
 def _duration(seconds: float) -> str:

@@ -262,3 +262,52 @@ def test_log_waits_instead_of_growing_without_bound(tmp_path, monkeypatch):
     assert done.is_set()
     assert np.array_equal(run.get_metric_history("x").values, np.arange(20_001.0))
     run.complete()
+
+
+def _forked_child(store_path: str) -> None:
+    run = Experiment("forked", store=store_path).start_logging(display_name="child-process")
+    for step in range(5_000):
+        run.log("x", step)
+    run.complete()
+
+
+def test_a_forked_process_logs_with_its_own_connections(tmp_path):
+    import multiprocessing
+
+    store_path = str(tmp_path / STORE_DIR)
+    parent = Experiment("forked", store=store_path).start_logging(display_name="parent-process")
+    for step in range(1_000):
+        parent.log("x", step)
+    parent.flush()
+    child = multiprocessing.get_context("fork").Process(target=_forked_child, args=(store_path,))
+    child.start()
+    for step in range(1_000, 2_000):
+        parent.log("x", step)
+    child.join(timeout=60)
+    assert child.exitcode == 0
+    parent.complete()
+    store = open_store(store_path)
+    (exp,) = store.list_experiments()
+    lengths = {info.display_name: len(store.read_scalars(info.id, "x")) for info in store.list_runs(exp.id)}
+    assert lengths == {"parent-process": 2_000, "child-process": 5_000}
+
+
+FORKER = """
+import os, sys
+from tb_runhistory_plugin import Experiment
+run = Experiment("forked", store=sys.argv[1]).start_logging(display_name="parent-process")
+run.log("x", 1)
+pid = os.fork()
+if pid == 0:
+    sys.exit(0)  # a normal interpreter exit in the child: atexit handlers run there
+os.waitpid(pid, 0)
+print("status after child exit:", run.status, flush=True)
+run.complete()
+"""
+
+
+def test_a_forked_child_exiting_normally_leaves_the_parents_runs_open(tmp_path):
+    proc = _spawn(FORKER, str(tmp_path / STORE_DIR))
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "status after child exit: Running" in out

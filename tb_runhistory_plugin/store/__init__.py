@@ -40,6 +40,8 @@ def open_store(uri: "str | os.PathLike[str] | Store | None" = None, *, create: b
         return SQLiteStore(os.path.expanduser(uri), create=create, **options)
     scheme = scheme.lower()
     if scheme in ("sqlite", "file"):
+        if not rest.strip():
+            raise InvalidArgumentError(f"store {uri!r} names no path; use sqlite:///absolute/path or a plain path")
         # sqlite:///abs/path is absolute, sqlite://relative/path relative.
         return SQLiteStore(os.path.expanduser(rest), create=create, **options)
     if scheme in ("postgresql", "postgres", "http", "https"):

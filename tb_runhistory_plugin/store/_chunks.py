@@ -3,7 +3,8 @@
 One row per point cannot reach a million points a second, so SQL backends store each series as
 chunks of up to CHUNK_POINTS points: little-endian int64 steps, float64 wall times and float64
 values, plus a summary (min, max, first, last, sum, finite count) that downsampling reads
-instead of the points. The last chunk of a series grows until it is full.
+instead of the points. The last chunk of a series grows until it is full. Consecutive steps (the common case of
+automatic steps) are stored as an empty blob and rebuilt from step_min: a third less I/O.
 """
 
 from __future__ import annotations
@@ -94,15 +95,22 @@ def make_chunk(offset: int, steps: np.ndarray, wall_times: np.ndarray, values: n
         wall_min=float(wall_times.min()),
         wall_max=float(wall_times.max()),
         summary=summarize(values),
-        steps=steps.astype("<i8", copy=False).tobytes(),
+        steps=b"" if _consecutive(steps) else steps.astype("<i8", copy=False).tobytes(),
         wall_times=wall_times.astype("<f8", copy=False).tobytes(),
         values=values.astype("<f8", copy=False).tobytes(),
     )
 
 
-def decode(steps: bytes, wall_times: bytes, values: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _consecutive(steps: np.ndarray) -> bool:
+    return bool(len(steps)) and int(steps[-1]) - int(steps[0]) == len(steps) - 1 and bool((np.diff(steps) == 1).all())
+
+
+def decode(step_min: int, steps: bytes, wall_times: bytes, values: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Unpack one chunk's arrays."""
-    return (np.frombuffer(steps, "<i8"), np.frombuffer(wall_times, "<f8"), np.frombuffer(values, "<f8"))
+    vals = np.frombuffer(values, "<f8")
+    if not steps:
+        return np.arange(step_min, step_min + len(vals), dtype=np.int64), np.frombuffer(wall_times, "<f8"), vals
+    return np.frombuffer(steps, "<i8"), np.frombuffer(wall_times, "<f8"), vals
 
 
 def append_chunks(
@@ -126,18 +134,18 @@ def append_chunks(
     ]
 
 
-def history(name: str, rows: list[tuple[int, bytes, bytes, bytes]], start: int, stop: int) -> MetricHistory:
-    """Assemble points [start, stop) from chunk rows (offset, steps, walls, values) in offset order."""
+def history(name: str, rows: list[tuple[int, int, bytes, bytes, bytes]], start: int, stop: int) -> MetricHistory:
+    """Assemble points [start, stop) from chunk rows (offset, step_min, steps, walls, values) in offset order."""
     count = max(0, stop - start)
     steps, walls, vals = np.empty(count, np.int64), np.empty(count, np.float64), np.empty(count, np.float64)
     # Copy each chunk's overlap with [start, stop) straight into the result: one copy per point.
-    for offset, s, w, v in rows:
-        n = len(s) // 8
+    for offset, step_min, s, w, v in rows:
+        n = len(v) // 8
         lo, hi = max(start, offset), min(stop, offset + n)
         if lo >= hi:
             continue
         a, b, out = lo - offset, hi - offset, slice(lo - start, hi - start)
-        steps[out] = np.frombuffer(s, "<i8")[a:b]
+        steps[out] = np.arange(step_min + a, step_min + b, dtype=np.int64) if not s else np.frombuffer(s, "<i8")[a:b]
         walls[out] = np.frombuffer(w, "<f8")[a:b]
         vals[out] = np.frombuffer(v, "<f8")[a:b]
     return MetricHistory(name, steps, walls, vals)

@@ -10,6 +10,7 @@ import struct
 import threading
 import time
 import uuid
+import weakref
 from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 import numpy as np
@@ -92,6 +93,14 @@ class SQLiteStore(Store):
         self._all_lock = threading.Lock()
         self._closed = False
         self._migrate()
+        # SQLite connections must not cross fork(): a forked child opens its own.
+        ref = weakref.ref(self)
+        os.register_at_fork(after_in_child=lambda: (store := ref()) is not None and store._forget_connections())
+
+    def _forget_connections(self) -> None:
+        self._local = threading.local()
+        self._all = []
+        self._all_lock = threading.Lock()
 
     # -- connections -------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
@@ -500,7 +509,7 @@ class SQLiteStore(Store):
         if partial:
             tail_offset = count - partial
             row = conn.execute(
-                'SELECT steps, wall_times, vals FROM chunks WHERE metric_id = ? AND "offset" = ?', (metric_id, tail_offset)
+                'SELECT step_min, steps, wall_times, vals FROM chunks WHERE metric_id = ? AND "offset" = ?', (metric_id, tail_offset)
             ).fetchone()
             tail = (tail_offset, *_chunks.decode(*row))
             conn.execute('DELETE FROM chunks WHERE metric_id = ? AND "offset" = ?', (metric_id, tail_offset))
@@ -599,7 +608,8 @@ class SQLiteStore(Store):
             lo, hi = _clamp(start, stop, count)
             first = lo - lo % _chunks.CHUNK_POINTS
             rows = conn.execute(
-                'SELECT "offset", steps, wall_times, vals FROM chunks WHERE metric_id = ? AND "offset" >= ? AND "offset" < ? ORDER BY "offset"',
+                'SELECT "offset", step_min, steps, wall_times, vals FROM chunks'
+                ' WHERE metric_id = ? AND "offset" >= ? AND "offset" < ? ORDER BY "offset"',
                 (metric_id, first, hi),
             ).fetchall()
             return _chunks.history(name, rows, lo, hi)
