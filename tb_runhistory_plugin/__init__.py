@@ -1,6 +1,7 @@
 """tb-runhistory: a local-first run history with a TensorBoard plugin."""
 
 from ._experiment import Experiment
+from ._launcher import Tensorboard
 from ._run import Run
 from ._types import ExperimentInfo, FileInfo, MetricHistory, MetricInfo, Record, RunInfo, Status
 from .errors import ConflictError, InvalidArgumentError, NotFoundError, PayloadTooLargeError, RunHistoryError, StoreError
@@ -25,5 +26,17 @@ __all__ = [
     "Status",
     "Store",
     "StoreError",
+    "Tensorboard",
+    "export_to_tensorboard",
+    "import_tensorboard",
     "open_store",
 ]
+
+
+def __getattr__(name: str):
+    """Load the TensorBoard export machinery (protobuf imports) only when first used."""
+    if name in ("export_to_tensorboard", "import_tensorboard"):
+        from . import export
+
+        return getattr(export, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -154,7 +154,10 @@ class Run:
             step = check_step(step, name)
         if len(buf.times) >= WAKE_AT:
             self._backpressure(buf)
-        buf.add_value(value)
+        try:
+            buf.add_value(value)
+        except OverflowError:  # an int beyond float64; checked here so the fast path stays free
+            raise InvalidArgumentError(f"value for {name!r} is too large to store as a number: {value!r:.80}") from None
         buf.add_step(step)
         buf.add_time(_now())
 

@@ -33,6 +33,15 @@ def check_name(value: Any, what: str = "name") -> str:
         raise InvalidArgumentError(f"{what} is {len(value)} characters, over the limit of {MAX_NAME_LENGTH}: {_short(value)}")
     if _CONTROL.search(value):
         raise InvalidArgumentError(f"{what} must not contain control characters: {value!r}")
+    return check_unicode(value, what)
+
+
+def check_unicode(value: str, what: str) -> str:
+    """Text must encode as UTF-8 (lone surrogates cannot be stored)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidArgumentError(f"{what} is not valid Unicode ({exc.reason} at index {exc.start}): {_short(value)}") from None
     return value
 
 
@@ -54,7 +63,7 @@ def check_text(value: Any, what: str) -> str:
         raise InvalidArgumentError(f"{what} must be a string, got {type(value).__name__} {_short(value)}")
     if len(value) > MAX_TEXT_LENGTH:
         raise InvalidArgumentError(f"{what} is {len(value)} characters, over the limit of {MAX_TEXT_LENGTH}")
-    return value
+    return check_unicode(value, what)
 
 
 def check_step(step: Any, name: str) -> int:
@@ -72,7 +81,7 @@ def scalar_value(name: str, value: Any) -> float | int | bool:
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     if isinstance(value, (int, np.integer)):
-        return int(value)
+        return check_int_fits(name, int(value))
     if isinstance(value, (float, np.floating)):
         return float(value)
     if isinstance(value, np.ndarray) and value.ndim == 0:
@@ -91,11 +100,22 @@ def scalar_value(name: str, value: Any) -> float | int | bool:
     raise InvalidArgumentError(f"log({name!r}, ...) takes a number, got {type(value).__name__} {_short(value)}")
 
 
+def check_int_fits(name: str, value: int) -> int:
+    """Ints are stored as float64: one beyond its range cannot be kept."""
+    try:
+        float(value)
+    except OverflowError:
+        raise InvalidArgumentError(f"value for {name!r} is too large to store as a number: {_short(value)}") from None
+    return value
+
+
 def cell_value(table: str, column: str, value: Any) -> Any:
     """A table cell: a number, string, bool or None (numpy scalars are unwrapped)."""
     if value is None or isinstance(value, (bool, str)):
-        if isinstance(value, str) and len(value) > MAX_TEXT_LENGTH:
-            raise InvalidArgumentError(f"cell of column {column!r} in table {table!r} is {len(value)} characters, over {MAX_TEXT_LENGTH}")
+        if isinstance(value, str):
+            if len(value) > MAX_TEXT_LENGTH:
+                raise InvalidArgumentError(f"cell of column {column!r} in table {table!r} is {len(value)} characters, over {MAX_TEXT_LENGTH}")
+            check_unicode(value, f"cell of column {column!r} in table {table!r}")
         return value
     if isinstance(value, np.generic):
         value = value.item()
@@ -119,7 +139,7 @@ def check_tag_value(key: str, value: Any) -> str:
     if isinstance(value, str):
         if len(value) > MAX_TEXT_LENGTH:
             raise InvalidArgumentError(f"value of tag {key!r} is {len(value)} characters, over {MAX_TEXT_LENGTH}")
-        return value
+        return check_unicode(value, f"value of tag {key!r}")
     raise InvalidArgumentError(f"value of tag {key!r} must be a string or number, got {type(value).__name__} {_short(value)}")
 
 
@@ -128,8 +148,10 @@ def check_property_value(key: str, value: Any) -> Any:
     if isinstance(value, np.generic):
         value = value.item()
     if value is None or isinstance(value, (bool, int, str)):
-        if isinstance(value, str) and len(value) > MAX_TEXT_LENGTH:
-            raise InvalidArgumentError(f"value of property {key!r} is {len(value)} characters, over {MAX_TEXT_LENGTH}")
+        if isinstance(value, str):
+            if len(value) > MAX_TEXT_LENGTH:
+                raise InvalidArgumentError(f"value of property {key!r} is {len(value)} characters, over {MAX_TEXT_LENGTH}")
+            check_unicode(value, f"value of property {key!r}")
         return value
     if isinstance(value, float):
         if not math.isfinite(value):

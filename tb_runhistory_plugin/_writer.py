@@ -264,9 +264,9 @@ class BackgroundWriter:
             self.store.write_metrics(scalars, records)
         except StoreError:
             raise
-        except RunHistoryError:
-            # Some batch is invalid for the store (a run that ended elsewhere, a kind clash):
-            # write the others one by one so one bad series costs no other data.
+        except Exception:  # noqa: BLE001
+            # Some batch is invalid for the store (a run that ended elsewhere, a kind clash, text
+            # the database refuses): write the others one by one so one bad series costs no other data.
             self._write_one_by_one(scalars, records)
         self._unwritten_scalars, self._unwritten_records = [], []
         self.backlog = 0
@@ -280,7 +280,9 @@ class BackgroundWriter:
                     self.store.write_metrics([], [batch])
             except StoreError:
                 raise
-            except RunHistoryError as exc:
+            except Exception as exc:  # noqa: BLE001
+                if not isinstance(exc, RunHistoryError):
+                    exc = RunHistoryError(f"the store refused points of {batch.name!r}: {type(exc).__name__}: {exc}")
                 count = len(batch.steps) if isinstance(batch, ScalarBatch) else len(batch.records)
                 log.error("run history: the store refused %d points of %r in run %s: %s", count, batch.name, batch.run_id, exc)
                 with self._cond:

@@ -10,6 +10,7 @@ from typing import Any, Sequence
 
 from ._types import RunInfo, Status
 from .errors import RunHistoryError
+from .export._cli import add_parsers as add_transfer_parsers, run_export, run_import
 from .store import ROOTS, Store, open_store
 
 # Exit codes: 0 fine, 1 an error the store reported (not found, conflict), 2 bad usage or input.
@@ -32,6 +33,7 @@ def _parser() -> argparse.ArgumentParser:
     ls.add_argument("--store", help="store path or URI (default: $RUNHISTORY_STORE, else ./runhistory)")
     ls.add_argument("--depth", type=int, default=None, help="deepest level of child runs to show (default: all)")
     ls.add_argument("--json", action="store_true", help="print JSON for scripts")
+    add_transfer_parsers(sub)
     return parser
 
 
@@ -39,9 +41,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = _parser().parse_args(argv)
     try:
-        store = open_store(args.store, create=False)
+        store = open_store(args.store, create=args.command == "import")
         if args.command == "ls":
             return _ls(store, args)
+        if args.command == "export":
+            return run_export(store, args)
+        if args.command == "import":
+            return run_import(store, args)
     except RunHistoryError as exc:
         print(f"tb-runhistory: {exc}", file=sys.stderr)
         return EXIT_USAGE if exc.status == 400 else EXIT_ERROR

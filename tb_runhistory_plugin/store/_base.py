@@ -172,9 +172,15 @@ class Store(abc.ABC):
         return f"{type(self).__name__}({self.uri!r})"
 
 
-def iter_batches_by_run(batches: Iterable[ScalarBatch | RecordBatch]) -> dict[str, list]:
-    """Group batches by run id, keeping their order."""
-    grouped: dict[str, list] = {}
-    for batch in batches:
-        grouped.setdefault(batch.run_id, []).append(batch)
-    return grouped
+def depth_first(root_id: str, runs: list[RunInfo]) -> list[RunInfo]:
+    """Order descendants of root_id depth first, parents before children, siblings in input order."""
+    children: dict[str | None, list[RunInfo]] = {}
+    for info in runs:
+        children.setdefault(info.parent_id, []).append(info)
+    ordered: list[RunInfo] = []
+    stack = list(reversed(children.get(root_id, [])))
+    while stack:
+        info = stack.pop()
+        ordered.append(info)
+        stack.extend(reversed(children.get(info.id, [])))
+    return ordered

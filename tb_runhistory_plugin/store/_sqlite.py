@@ -31,9 +31,10 @@ from .._types import (
     TERMINAL_STATUSES,
     effective_status,
 )
+from .._validate import check_file_name
 from ..errors import ConflictError, InvalidArgumentError, NotFoundError, StoreError
 from . import _chunks
-from ._base import ROOTS, Store
+from ._base import ROOTS, Store, depth_first
 from ._sqlite_schema import MIGRATIONS
 
 DB_FILE = "runhistory.db"
@@ -377,14 +378,12 @@ class SQLiteStore(Store):
             if conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
                 raise NotFoundError(f"no run {run_id!r} in store {self.uri}")
             rows = conn.execute(
-                "WITH RECURSIVE tree(id, path) AS ("
-                " SELECT id, printf('%020.6f/%s', start_time, id) FROM runs WHERE parent_id = ?"
-                " UNION ALL SELECT r.id, tree.path || '|' || printf('%020.6f/%s', r.start_time, r.id)"
-                " FROM runs r JOIN tree ON r.parent_id = tree.id)"
-                f" SELECT {_RUN_COLUMNS} FROM tree JOIN runs r ON r.id = tree.id ORDER BY tree.path",
+                "WITH RECURSIVE tree(id) AS (SELECT id FROM runs WHERE parent_id = ?"
+                " UNION ALL SELECT r.id FROM runs r JOIN tree ON r.parent_id = tree.id)"
+                f" SELECT {_RUN_COLUMNS} FROM tree JOIN runs r ON r.id = tree.id ORDER BY r.start_time, r.rowid",
                 (run_id,),
             ).fetchall()
-            return self._runs_from_rows(conn, rows)
+            return depth_first(run_id, self._runs_from_rows(conn, rows))
 
         return self._read(run)
 
@@ -454,7 +453,8 @@ class SQLiteStore(Store):
             self._require_run(conn, run_id)
             existing = dict(conn.execute("SELECT key, value FROM properties WHERE run_id = ?", (run_id,)).fetchall())
             for key, value in properties.items():
-                if key in existing and json.loads(existing[key]) != value:
+                # Compare the stored JSON text, so 1, 1.0 and True count as different values.
+                if key in existing and existing[key] != json.dumps(value):
                     raise ConflictError(
                         f"property {key!r} of run {run_id!r} is already {json.loads(existing[key])!r}; properties cannot change (use tags)"
                     )
@@ -642,7 +642,8 @@ class SQLiteStore(Store):
 
     # -- files -------------------------------------------------------------
     def _file_path(self, run_id: str, name: str) -> str:
-        # Names are checked by the caller; run ids too, but never trust either with the file system.
+        # Never trust a name or an id with the file system, whoever checked them before.
+        check_file_name(name)
         if not _SAFE_ID.fullmatch(run_id):
             raise InvalidArgumentError(f"run id {run_id!r} is not a valid run id")
         base = os.path.realpath(os.path.join(self.files_root, run_id))
