@@ -1,0 +1,6 @@
+"""TensorBoard bridge: export run history as event files, import event files into a store."""
+
+from ._exporter import ExportReport, ExportWarning, export_to_tensorboard
+from ._importer import ImportReport, import_tensorboard
+
+__all__ = ["ExportReport", "ExportWarning", "ImportReport", "export_to_tensorboard", "import_tensorboard"]

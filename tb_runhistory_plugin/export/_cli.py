@@ -1,0 +1,75 @@
+"""The `tb-runhistory export` and `tb-runhistory import` subcommands (wired into cli.py)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..errors import InvalidArgumentError
+from ..store import Store
+
+_STORE_HELP = "store path or URI (default: $RUNHISTORY_STORE, else ./runhistory)"
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the export and import subcommands to the `tb-runhistory` parser."""
+    export = sub.add_parser(
+        "export",
+        help="write runs as TensorBoard event files (incremental)",
+        description="Write an experiment's runs, or given runs, with their children, as TensorBoard event files. "
+        "Exporting again writes only what is new.",
+    )
+    export.add_argument("logdir", help="TensorBoard logdir to write (created if needed)")
+    export.add_argument("--experiment", help="export every run of this experiment (name or id)")
+    export.add_argument("--run", action="append", default=[], metavar="RUN_ID", help="export this run (repeatable)")
+    export.add_argument("--no-children", action="store_true", help="do not export child runs")
+    export.add_argument("--no-logs", action="store_true", help="do not mirror runs' own event-file folders")
+    export.add_argument("--store", help=_STORE_HELP)
+    imp = sub.add_parser(
+        "import",
+        help="read TensorBoard event files into the store",
+        description="Read TensorBoard event files into the store: one run per run directory, nested directories as "
+        "child runs. Importing again adds only what is new.",
+    )
+    imp.add_argument("logdir", help="TensorBoard logdir to read")
+    imp.add_argument("--experiment", help="experiment to import into (default: the logdir's name)")
+    imp.add_argument("--store", help=_STORE_HELP)
+
+
+def run_export(store: Store, args: argparse.Namespace) -> int:
+    """`tb-runhistory export`; returns the exit code."""
+    from ._exporter import export_to_tensorboard
+
+    targets: list[object] = []
+    if args.experiment:
+        from .._experiment import Experiment
+
+        targets.append(Experiment._from_info(store.get_experiment(args.experiment), store))
+    targets += list(args.run)
+    if not targets:
+        raise InvalidArgumentError("export needs --experiment NAME or at least one --run RUN_ID")
+    report = export_to_tensorboard(targets, args.logdir, recursive=not args.no_children, store=store, logs=not args.no_logs)
+    print(
+        f"exported {len(report.run_dirs)} runs to {report.logdir}: {report.scalars:,} scalar points "
+        f"({report.points_per_second:,.0f}/s), {report.records:,} other summaries"
+        + (f", {report.log_bytes:,} bytes of run logs" if report.log_bytes else "")
+    )
+    if report.skipped:
+        print(f"{report.skipped:,} points were kept out of the event files because their step went back (kept in .runhistory/)")
+    return 0
+
+
+def run_import(store: Store, args: argparse.Namespace) -> int:
+    """`tb-runhistory import`; returns the exit code (1 when some files were damaged)."""
+    from ._importer import import_tensorboard
+
+    report = import_tensorboard(args.logdir, experiment=args.experiment, store=store)
+    print(
+        f"imported into experiment {report.experiment!r}: {report.runs_created} new runs, {report.runs_updated} updated, "
+        f"{report.scalars:,} scalar points, {report.records:,} other records"
+    )
+    for reason, count in sorted(report.skipped.items()):
+        print(f"  skipped {count:,} {reason}")
+    for error in report.errors:
+        print(f"tb-runhistory: {error}", file=sys.stderr)
+    return 0 if report.ok else 1
