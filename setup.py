@@ -45,10 +45,15 @@ setup(
         "google-crc32c>=1.5,<2",
     ],
     extras_require={
+        "postgres": ["psycopg[binary]>=3.1,<4"],
+        "server": ["waitress>=3,<4"],
         "test": [
             "pytest>=8,<10",
             "pytest-timeout>=2.3,<3",
             "pillow>=10,<14",
+            "psycopg[binary]>=3.1,<4",
+            "waitress>=3,<4",
+            "pyyaml>=6,<7",
         ],
         "bench": ["mlflow", "aim", "tensorboardX"],
     },

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from typing import Any, Sequence
@@ -34,6 +35,21 @@ def _parser() -> argparse.ArgumentParser:
     ls.add_argument("--depth", type=int, default=None, help="deepest level of child runs to show (default: all)")
     ls.add_argument("--json", action="store_true", help="print JSON for scripts")
     add_transfer_parsers(sub)
+    server = sub.add_parser(
+        "server",
+        help="serve a store over HTTP for writers on other machines",
+        description="Serve a store as the run-history REST API (tb_runhistory_plugin/server/openapi.yaml). "
+        "Clients use store='http://HOST:PORT' (token= or $RUNHISTORY_TOKEN).",
+    )
+    server.add_argument("--store", help="store path or URI to serve, created when missing (default: $RUNHISTORY_STORE, else ./runhistory)")
+    server.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
+    server.add_argument("--port", type=int, default=5000, help="port (default: 5000)")
+    server.add_argument(
+        "--token",
+        default=None,
+        help="require 'Authorization: Bearer TOKEN' on every request "
+        "(default: $RUNHISTORY_TOKEN; prefer the variable, command lines are visible to other users)",
+    )
     return parser
 
 
@@ -41,6 +57,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = _parser().parse_args(argv)
     try:
+        if args.command == "server":
+            return _server(args)
         store = open_store(args.store, create=args.command == "import")
         if args.command == "ls":
             return _ls(store, args)
@@ -54,6 +72,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return EXIT_OK
     return EXIT_USAGE
+
+
+def _server(args: argparse.Namespace) -> int:
+    from .server import serve  # werkzeug's server, only needed here
+
+    store = open_store(args.store)  # a new team server starts with an empty store
+    token = args.token if args.token is not None else os.environ.get("RUNHISTORY_TOKEN") or None
+    print(
+        f"tb-runhistory: serving {store.uri} on http://{args.host}:{args.port} ({'token required' if token else 'no token'})",
+        file=sys.stderr,
+    )
+    try:
+        serve(store, host=args.host, port=args.port, token=token or "")
+    except KeyboardInterrupt:
+        pass
+    return EXIT_OK
 
 
 def _tree(store: Store, experiment_id: str, parent: str, depth: int | None, level: int = 0) -> list[dict[str, Any]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from backends import BACKENDS
+import backends_extra  # noqa: F401,E402 - registers the postgresql and http backends
 
 
 @pytest.fixture(params=sorted(BACKENDS))

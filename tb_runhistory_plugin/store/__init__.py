@@ -19,7 +19,8 @@ def open_store(uri: "str | os.PathLike[str] | Store | None" = None, *, create: b
     """Open a store from a URI or path; None means $RUNHISTORY_STORE, else ./runhistory.
 
     Args:
-        uri: a directory or SQLite file path, `sqlite:///path`, or an opened Store (returned as is).
+        uri: a directory or SQLite file path, `sqlite:///path`, `postgresql://user@host:5432/db[?schema=name]`,
+            `http(s)://host:port` (a `tb-runhistory server`), or an opened Store (returned as is).
         create: create a local store that does not exist yet (False: NotFoundError instead).
         options: backend options (for example `token=` for a server URL).
 
@@ -44,6 +45,12 @@ def open_store(uri: "str | os.PathLike[str] | Store | None" = None, *, create: b
             raise InvalidArgumentError(f"store {uri!r} names no path; use sqlite:///absolute/path or a plain path")
         # sqlite:///abs/path is absolute, sqlite://relative/path relative.
         return SQLiteStore(os.path.expanduser(rest), create=create, **options)
-    if scheme in ("postgresql", "postgres", "http", "https"):
-        raise InvalidArgumentError(f"store {uri!r}: {scheme} stores are not available in this version; use a local path")
+    if scheme in ("postgresql", "postgres"):
+        from ._postgres import PostgresStore  # imported here: psycopg is the optional [postgres] extra
+
+        return PostgresStore(uri, create=create, **options)
+    if scheme in ("http", "https"):
+        from ._http import HttpStore
+
+        return HttpStore(uri, create=create, **options)
     raise InvalidArgumentError(f"store {uri!r} has an unknown scheme {scheme!r}; expected a path, sqlite://, postgresql:// or http(s)://")

@@ -117,8 +117,14 @@ class Store(abc.ABC):
 
     # -- metrics -----------------------------------------------------------
     @abc.abstractmethod
-    def write_metrics(self, scalars: Sequence[ScalarBatch] = (), records: Sequence[RecordBatch] = ()) -> None:
-        """Append points atomically; steps of -1 become the next step of their series."""
+    def write_metrics(
+        self, scalars: Sequence[ScalarBatch] = (), records: Sequence[RecordBatch] = (), *, batch_id: str | None = None
+    ) -> None:
+        """Append points atomically; steps of -1 become the next step of their series.
+
+        A `batch_id` that was already applied (remembered for at least a week) makes the call a
+        no-op, so a retry after a lost answer never duplicates points.
+        """
 
     @abc.abstractmethod
     def list_metrics(self, run_id: str) -> list[MetricInfo]:

@@ -43,6 +43,8 @@ _BUSY_TIMEOUT = 5_000  # milliseconds SQLite itself waits for a lock
 _LOCK_PATIENCE = 600.0  # seconds we keep retrying a locked database before giving up
 _PAGE_SIZE = 65_536  # bytes
 _MMAP_SIZE = 1 << 30  # bytes of the file mapped for reads
+_BATCH_MEMORY = 7 * 86_400.0  # seconds a write_metrics batch id is remembered
+_PRUNE_EVERY = 600.0  # seconds between prunes of old batch ids
 _IN_CHUNK = 500  # ids per "IN (...)" query, under SQLite's variable limit
 _RUN_COLUMNS = (
     "r.id, r.experiment_id, r.parent_id, r.display_name, r.description, r.status, r.start_time, r.end_time, "
@@ -93,6 +95,7 @@ class SQLiteStore(Store):
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
         self._closed = False
+        self._last_prune = 0.0
         self._migrate()
         # SQLite connections must not cross fork(): a forked child opens its own.
         ref = weakref.ref(self)
@@ -485,8 +488,17 @@ class SQLiteStore(Store):
             raise ConflictError(f"metric {name!r} of run {run_id!r} holds {row[1]} data, not {kind} data")
         return row[0], row[2], row[3], row[4]
 
-    def write_metrics(self, scalars: Sequence[ScalarBatch] = (), records: Sequence[RecordBatch] = ()) -> None:
+    def write_metrics(
+        self, scalars: Sequence[ScalarBatch] = (), records: Sequence[RecordBatch] = (), *, batch_id: str | None = None
+    ) -> None:
         def run(conn: sqlite3.Connection) -> None:
+            if batch_id is not None:
+                now = time.time()
+                if conn.execute("INSERT OR IGNORE INTO batches VALUES (?, ?)", (batch_id, now)).rowcount == 0:
+                    return  # applied before: a retry after a lost answer
+                if now - self._last_prune > _PRUNE_EVERY:
+                    self._last_prune = now
+                    conn.execute("DELETE FROM batches WHERE applied_at < ?", (now - _BATCH_MEMORY,))
             checked: set[str] = set()
             for batch in scalars:
                 if len(batch.steps):

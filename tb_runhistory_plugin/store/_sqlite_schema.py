@@ -87,4 +87,12 @@ MIGRATIONS: list[tuple[str, str]] = [
         ) WITHOUT ROWID;
         """,
     ),
+    (
+        "0002_batches",
+        """
+        -- Ids of applied write_metrics batches: a retried batch is applied once.
+        CREATE TABLE batches (id TEXT PRIMARY KEY, applied_at REAL NOT NULL) WITHOUT ROWID;
+        CREATE INDEX batches_by_age ON batches(applied_at);
+        """,
+    ),
 ]

@@ -1,0 +1,564 @@
+"""The store protocol over the run-history REST server (`tb-runhistory server`), with requests.
+
+Every call retries connection errors, 5xx and 429 with exponential backoff until `timeout`
+seconds have passed, then raises StoreError: the background writer keeps its points and tries
+again later, so bounded buffering stays the writer's job. Writes of points carry a batch id
+(`Idempotency-Key`) that the server remembers, so a retry after a lost response never
+duplicates points; a write that failed is replayed with the same ids when the same batches
+come back (which is what the writer does).
+
+The wire format (shared with `server/app.py`): JSON, with numeric arrays as base64 of their
+little-endian bytes ("<i8" steps, "<f8" times and values), a third larger than raw instead of
+the 3-4x of JSON lists, and record payloads as base64.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+import os
+import random
+import threading
+import time
+import urllib.parse
+import uuid
+import weakref
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import requests
+
+from .._types import ChunkSummaries, ExperimentInfo, FileInfo, MetricHistory, MetricInfo, Record, RecordBatch, RunInfo, ScalarBatch
+from .._validate import check_file_name
+from ..errors import ConflictError, InvalidArgumentError, RunHistoryError, StoreError, error_for_status
+from ._base import Store
+
+TOKEN_ENV = "RUNHISTORY_TOKEN"
+API_PREFIX = "/api/v1"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+DEFAULT_TIMEOUT = 30.0  # seconds one call may take, retries included
+_CONNECT_TIMEOUT = 5.0  # seconds to open a connection, per attempt
+_BACKOFF = (0.1, 2.0)  # seconds, first and longest wait between attempts
+_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+_REQUEST_BYTES = 8 << 20  # bytes of encoded points per write request (the server takes 64 MiB)
+_POINT_BYTES = 32  # bytes per scalar point once base64 encoded (24 raw)
+_BATCH_OVERHEAD = 512  # bytes of JSON around one batch
+
+
+# -- wire format -----------------------------------------------------------
+def encode_array(values: Any, dtype: str) -> str:
+    """Base64 of an array's little-endian bytes."""
+    return base64.b64encode(np.ascontiguousarray(values, dtype=dtype).tobytes()).decode("ascii")
+
+
+def decode_array(text: str, dtype: str) -> np.ndarray:
+    """The array `encode_array` encoded (writable, native byte order)."""
+    raw = base64.b64decode(text, validate=True)
+    if len(raw) % np.dtype(dtype).itemsize:
+        raise ValueError(f"{len(raw)} bytes is not a whole number of {dtype} items")
+    return np.frombuffer(raw, dtype).astype(dtype[1:], copy=True)
+
+
+def encode_bytes(data: bytes | None) -> str | None:
+    """Base64 text of bytes, None kept."""
+    return None if data is None else base64.b64encode(data).decode("ascii")
+
+
+def decode_bytes(text: str | None) -> bytes | None:
+    """Bytes of base64 text, None kept."""
+    return None if text is None else base64.b64decode(text, validate=True)
+
+
+def scalar_batch_json(batch: ScalarBatch, lo: int = 0, hi: int | None = None) -> dict[str, Any]:
+    """A ScalarBatch (or points [lo, hi) of it) as JSON."""
+    part = slice(lo, hi)
+    return {
+        "run_id": batch.run_id,
+        "name": batch.name,
+        "value_type": batch.value_type,
+        "description": batch.description,
+        "steps": encode_array(np.asarray(batch.steps)[part], "<i8"),
+        "wall_times": encode_array(np.asarray(batch.wall_times)[part], "<f8"),
+        "values": encode_array(np.asarray(batch.values)[part], "<f8"),
+    }
+
+
+def scalar_batch_from_json(data: Mapping[str, Any]) -> ScalarBatch:
+    """Parse a scalar batch; ValueError/KeyError/TypeError on malformed input."""
+    steps, walls, values = (decode_array(data[k], t) for k, t in (("steps", "<i8"), ("wall_times", "<f8"), ("values", "<f8")))
+    if not (len(steps) == len(walls) == len(values)):
+        raise ValueError(f"steps, wall_times and values of {data['name']!r} differ in length: {len(steps)}, {len(walls)}, {len(values)}")
+    if data.get("value_type", "float") not in ("bool", "int", "float"):
+        raise ValueError(f"value_type must be bool, int or float, got {data.get('value_type')!r}")
+    return ScalarBatch(
+        _text(data["run_id"]), _text(data["name"]), steps, walls, values, data.get("value_type", "float"), _text(data.get("description", ""))
+    )
+
+
+def record_json(record: Record) -> dict[str, Any]:
+    """A Record as JSON."""
+    return {"step": int(record.step), "wall_time": float(record.wall_time), "meta": dict(record.meta), "data": encode_bytes(record.data)}
+
+
+def record_from_json(data: Mapping[str, Any]) -> Record:
+    """Parse a Record."""
+    step = data["step"]
+    if isinstance(step, bool) or not isinstance(step, int):
+        raise ValueError(f"record step must be an integer, got {step!r}")
+    if not isinstance(data.get("meta", {}), dict):
+        raise ValueError("record meta must be an object")
+    return Record(step, float(data["wall_time"]), data.get("meta", {}), decode_bytes(data.get("data")))
+
+
+def record_batch_json(batch: RecordBatch, lo: int = 0, hi: int | None = None) -> dict[str, Any]:
+    """A RecordBatch (or records [lo, hi) of it) as JSON."""
+    return {
+        "run_id": batch.run_id,
+        "name": batch.name,
+        "kind": str(batch.kind),
+        "description": batch.description,
+        "records": [record_json(r) for r in batch.records[lo:hi]],
+    }
+
+
+def record_batch_from_json(data: Mapping[str, Any]) -> RecordBatch:
+    """Parse a record batch."""
+    if data["kind"] not in ("table", "image", "histogram"):
+        raise ValueError(f"record kind must be table, image or histogram, got {data['kind']!r}")
+    return RecordBatch(
+        _text(data["run_id"]), _text(data["name"]), data["kind"], tuple(record_from_json(r) for r in data["records"]), _text(data.get("description", ""))
+    )
+
+
+def history_json(history: MetricHistory) -> dict[str, Any]:
+    """A MetricHistory as JSON."""
+    return {
+        "name": history.name,
+        "steps": encode_array(history.steps, "<i8"),
+        "wall_times": encode_array(history.wall_times, "<f8"),
+        "values": encode_array(history.values, "<f8"),
+    }
+
+
+def history_from_json(data: Mapping[str, Any]) -> MetricHistory:
+    """Parse a MetricHistory."""
+    return MetricHistory(
+        data["name"], decode_array(data["steps"], "<i8"), decode_array(data["wall_times"], "<f8"), decode_array(data["values"], "<f8")
+    )
+
+
+_SUMMARY_DTYPES = {f.name: ("<i8" if f.name in ("offsets", "counts", "step_min", "step_max", "finite") else "<f8") for f in dataclasses.fields(ChunkSummaries)}
+
+
+def summaries_json(summaries: ChunkSummaries) -> dict[str, Any]:
+    """ChunkSummaries as JSON."""
+    return {name: encode_array(getattr(summaries, name), dtype) for name, dtype in _SUMMARY_DTYPES.items()}
+
+
+def summaries_from_json(data: Mapping[str, Any]) -> ChunkSummaries:
+    """Parse ChunkSummaries."""
+    return ChunkSummaries(**{name: decode_array(data[name], dtype) for name, dtype in _SUMMARY_DTYPES.items()})
+
+
+def info_json(info: Any) -> dict[str, Any]:
+    """ExperimentInfo, RunInfo, MetricInfo or FileInfo as JSON."""
+    data = dataclasses.asdict(info)
+    if isinstance(info, RunInfo):
+        data["status"] = str(info.status)
+    return data
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected a string, got {type(value).__name__}")
+    return value
+
+
+# -- client ----------------------------------------------------------------
+@dataclasses.dataclass(eq=False)
+class _Part:
+    """One write request: pieces (batch, lo, hi) sent together under one batch id."""
+
+    batch_id: str
+    pieces: list[tuple[ScalarBatch | RecordBatch, int, int]]
+    state: str = "new"  # new (unsent), done, unknown (no answer), failed (refused)
+
+
+class HttpStore(Store):
+    """A store behind `tb-runhistory server` at `url` (http:// or https://)."""
+
+    def __init__(self, url: str, *, token: str | None = None, timeout: float = DEFAULT_TIMEOUT, create: bool = True) -> None:
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise InvalidArgumentError(f"store URL {url!r} must look like http://host:port")
+        # No credentials in the URI we show; the token travels only in the Authorization header.
+        netloc = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+        netloc += f":{parts.port}" if parts.port else ""
+        self.uri = urllib.parse.urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
+        self._base = self.uri + API_PREFIX
+        self._token = token if token is not None else os.environ.get(TOKEN_ENV) or None
+        self.timeout = float(timeout)
+        self._local = threading.local()
+        self._write_lock = threading.Lock()
+        self._progress: dict[int, tuple[weakref.ref, list[_Part]]] = {}  # id(batch) -> requests of a failed call
+        self._sessions: list[requests.Session] = []
+        self._sessions_lock = threading.Lock()
+        self._closed = False
+
+    # -- transport ---------------------------------------------------------
+    def _session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            if self._closed:
+                raise StoreError(f"store {self.uri} is closed")
+            session = requests.Session()
+            session.headers["User-Agent"] = "tb-runhistory"
+            if self._token:
+                session.headers["Authorization"] = f"Bearer {self._token}"
+            self._local.session = session
+            with self._sessions_lock:
+                self._sessions.append(session)
+        return session
+
+    def _request(
+        self, method: str, path: str, *, params: Any = None, body: Any = None, data: bytes | None = None, headers: Mapping[str, str] | None = None
+    ) -> requests.Response:
+        """Send with retries. An error answer to a retry carries `after_retry = True`: an earlier
+        attempt may have been applied (a 409 then often means "already done by us")."""
+        url = self._base + path
+        if body is not None:
+            data = json.dumps(body, separators=(",", ":")).encode()
+            headers = {**(headers or {}), "Content-Type": "application/json"}
+        deadline = time.monotonic() + self.timeout
+        delay, attempt, last = _BACKOFF[0], 0, "no attempt"
+        while True:
+            attempt += 1
+            remaining = deadline - time.monotonic()
+            try:
+                resp = self._session().request(
+                    method, url, params=params, data=data, headers=headers, timeout=(min(_CONNECT_TIMEOUT, max(remaining, 0.5)), max(remaining, 0.5))
+                )
+            except requests.RequestException as exc:
+                # Name the failure, not the request: the exception text never includes our headers.
+                last = f"{type(exc).__name__}: {exc}"
+                wait = delay
+            else:
+                if resp.status_code < 400:
+                    return resp
+                if resp.status_code not in _RETRY_STATUSES:
+                    error = self._error(resp)
+                    error.after_retry = attempt > 1  # type: ignore[attr-defined]
+                    raise error
+                last = f"HTTP {resp.status_code}: {_message(resp)}"
+                wait = _retry_after(resp, delay)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise StoreError(f"run history server {self.uri} gave no answer to {method} {path} within {self.timeout:.0f} s: {last}")
+            time.sleep(min(wait * random.uniform(0.8, 1.2), remaining))
+            delay = min(delay * 2, _BACKOFF[1])
+
+    def _error(self, resp: requests.Response) -> RunHistoryError:
+        message = _message(resp)
+        if resp.status_code in (401, 403):
+            # Keep the writer's points (StoreError) and say how to fix it; a token cannot fix itself.
+            return StoreError(f"run history server {self.uri} refused the request ({resp.status_code}): {message}; set token= or ${TOKEN_ENV}")
+        return error_for_status(resp.status_code, message)
+
+    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        return self._request(method, path, **kwargs).json()
+
+    def close(self) -> None:
+        """Close the HTTP sessions."""
+        self._closed = True
+        with self._sessions_lock:
+            for session in self._sessions:
+                session.close()
+            self._sessions.clear()
+        self._local = threading.local()
+
+    # -- experiments -------------------------------------------------------
+    def get_or_create_experiment(self, name: str) -> ExperimentInfo:
+        return ExperimentInfo(**self._json("POST", "/experiments", body={"name": name}))
+
+    def get_experiment(self, name_or_id: str) -> ExperimentInfo:
+        return ExperimentInfo(**self._json("GET", f"/experiments/{_seg(name_or_id)}"))
+
+    def list_experiments(self) -> list[ExperimentInfo]:
+        return [ExperimentInfo(**e) for e in self._json("GET", "/experiments")]
+
+    # -- runs --------------------------------------------------------------
+    def create_run(
+        self,
+        experiment_id: str,
+        *,
+        run_id: str,
+        display_name: str,
+        parent_id: str | None = None,
+        description: str = "",
+        tags: Mapping[str, str] | None = None,
+        properties: Mapping[str, Any] | None = None,
+        start_time: float,
+        logs_dir: str | None = None,
+    ) -> RunInfo:
+        body = {
+            "run_id": run_id,
+            "display_name": display_name,
+            "parent_id": parent_id,
+            "description": description,
+            "tags": dict(tags or {}),
+            "properties": dict(properties or {}),
+            "start_time": start_time,
+            "logs_dir": logs_dir,
+        }
+        try:
+            return RunInfo(**self._json("POST", f"/experiments/{_seg(experiment_id)}/runs", body=body))
+        except ConflictError as exc:
+            # A retry after a lost response finds the run our first attempt created.
+            existing = self._maybe_own_run(run_id, experiment_id, start_time) if getattr(exc, "after_retry", False) else None
+            if existing is None:
+                raise
+            return existing
+
+    def _maybe_own_run(self, run_id: str, experiment_id: str, start_time: float) -> RunInfo | None:
+        try:
+            info = self.get_run(run_id)
+        except RunHistoryError:
+            return None
+        return info if info.experiment_id == experiment_id and info.start_time == start_time and not info.is_terminal else None
+
+    def get_run(self, run_id: str) -> RunInfo:
+        return RunInfo(**self._json("GET", f"/runs/{_seg(run_id)}"))
+
+    def _run_query(
+        self, parent_id: str | None, status: Sequence[str] | None, tags: Mapping[str, str | None] | None, text: str | None
+    ) -> dict[str, Any]:
+        params: dict[str, Any] = {}
+        if parent_id is not None:
+            params["parent_id"] = parent_id
+        if status:
+            params["status"] = [str(s) for s in status]
+        if tags:
+            params["tags"] = json.dumps(dict(tags))
+        if text:
+            params["text"] = text
+        return params
+
+    def list_runs(
+        self,
+        experiment_id: str,
+        *,
+        parent_id: str | None = None,
+        status: Sequence[str] | None = None,
+        tags: Mapping[str, str | None] | None = None,
+        text: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[RunInfo]:
+        params = self._run_query(parent_id, status, tags, text)
+        if limit is not None:
+            params["limit"] = int(limit)
+        if offset:
+            params["offset"] = int(offset)
+        return [RunInfo(**r) for r in self._json("GET", f"/experiments/{_seg(experiment_id)}/runs", params=params)]
+
+    def count_runs(
+        self,
+        experiment_id: str,
+        *,
+        parent_id: str | None = None,
+        status: Sequence[str] | None = None,
+        tags: Mapping[str, str | None] | None = None,
+        text: str | None = None,
+    ) -> int:
+        params = self._run_query(parent_id, status, tags, text)
+        return self._json("GET", f"/experiments/{_seg(experiment_id)}/runs/count", params=params)["count"]
+
+    def list_descendants(self, run_id: str) -> list[RunInfo]:
+        return [RunInfo(**r) for r in self._json("GET", f"/runs/{_seg(run_id)}/descendants")]
+
+    def set_run_status(
+        self, run_id: str, status: str, *, end_time: float | None = None, error: str | None = None, traceback: str | None = None
+    ) -> RunInfo:
+        body = {"status": str(status), "end_time": end_time, "error": error, "traceback": traceback}
+        try:
+            return RunInfo(**self._json("POST", f"/runs/{_seg(run_id)}/status", body=body))
+        except ConflictError as exc:
+            # A retry after a lost response finds the run already ended by our first attempt.
+            if getattr(exc, "after_retry", False):
+                info = self.get_run(run_id)
+                if info.status == status and (end_time is None or info.end_time == end_time) and info.error == error:
+                    return info
+            raise
+
+    def heartbeat(self, run_ids: Sequence[str], time: float) -> None:
+        if run_ids:
+            self._request("POST", "/heartbeats", body={"run_ids": list(run_ids), "time": time})
+
+    def set_logs_dir(self, run_id: str, logs_dir: str | None) -> None:
+        self._request("POST", f"/runs/{_seg(run_id)}/logs-dir", body={"logs_dir": logs_dir})
+
+    def set_tags(self, run_id: str, tags: Mapping[str, str]) -> None:
+        self._request("POST", f"/runs/{_seg(run_id)}/tags", body={"tags": dict(tags)})
+
+    def remove_tags(self, run_id: str, keys: Sequence[str]) -> None:
+        self._request("POST", f"/runs/{_seg(run_id)}/tags/remove", body={"keys": list(keys)})
+
+    def add_properties(self, run_id: str, properties: Mapping[str, Any]) -> None:
+        self._request("POST", f"/runs/{_seg(run_id)}/properties", body={"properties": dict(properties)})
+
+    # -- metrics -----------------------------------------------------------
+    def write_metrics(
+        self, scalars: Sequence[ScalarBatch] = (), records: Sequence[RecordBatch] = (), *, batch_id: str | None = None
+    ) -> None:
+        """Upload points in requests of at most ~8 MiB, each applied once however often it is retried.
+
+        Atomic per request, not per call once a call needs several requests. After a failed call,
+        passing the same batch objects again (as the background writer does, whole or one by one)
+        skips the requests that succeeded and resends unanswered ones under their first batch ids.
+        """
+        items: list[ScalarBatch | RecordBatch] = [b for b in scalars if len(b.steps)] + [b for b in records if b.records]
+        with self._write_lock:
+            parts = self._plan(items, batch_id)
+            try:
+                for part in parts:
+                    self._send(part)
+            except BaseException:
+                self._remember(items, parts)
+                raise
+            self._remember(items, [])
+
+    def _remember(self, items: list[ScalarBatch | RecordBatch], parts: list[_Part]) -> None:
+        """Keep, per batch object of a failed call, the requests that carried it (weakly: dropped batches are forgotten)."""
+        self._progress = {k: v for k, v in self._progress.items() if v[0]() is not None}
+        for batch in items:
+            mine = [p for p in parts if any(b is batch for b, _, _ in p.pieces)]
+            if mine:
+                self._progress[id(batch)] = (weakref.ref(batch), mine)
+            else:
+                self._progress.pop(id(batch), None)
+
+    def _plan(self, items: list[ScalarBatch | RecordBatch], batch_id: str | None) -> list[_Part]:
+        present = {id(b) for b in items}
+        replay: list[_Part] = []
+        pieces: list[tuple[Any, int, int]] = []
+        for batch in items:
+            ref, previous = self._progress.get(id(batch), (None, []))
+            if ref is None or ref() is not batch:
+                pieces.append((batch, 0, len(batch.steps) if isinstance(batch, ScalarBatch) else len(batch.records)))
+                continue
+            for part in previous:
+                if part.state == "done":
+                    continue
+                if part.state in ("new", "unknown") and all(id(b) in present for b, _, _ in part.pieces):
+                    if not any(p is part for p in replay):
+                        replay.append(part)  # exactly as before, under the same batch id
+                else:
+                    pieces += [piece for piece in part.pieces if piece[0] is batch]
+        fresh = _pack(pieces)
+        for i, part in enumerate(fresh):
+            part.batch_id = f"{batch_id}.{i}" if batch_id is not None else uuid.uuid4().hex
+        return replay + fresh
+
+    def _send(self, part: _Part) -> None:
+        body: dict[str, list] = {"scalars": [], "records": []}
+        for batch, lo, hi in part.pieces:
+            if isinstance(batch, ScalarBatch):
+                body["scalars"].append(scalar_batch_json(batch, lo, hi))
+            else:
+                body["records"].append(record_batch_json(batch, lo, hi))
+        try:
+            self._request("POST", "/metrics", body=body, headers={IDEMPOTENCY_HEADER: part.batch_id})
+        except StoreError:
+            part.state = "unknown"
+            raise
+        except BaseException:
+            part.state = "failed"
+            raise
+        part.state = "done"
+
+    def list_metrics(self, run_id: str) -> list[MetricInfo]:
+        return [MetricInfo(**m) for m in self._json("GET", f"/runs/{_seg(run_id)}/metrics")]
+
+    def last_values(self, run_ids: Sequence[str]) -> dict[str, list[MetricInfo]]:
+        found = self._json("POST", "/last-values", body={"run_ids": list(run_ids)})
+        return {run_id: [MetricInfo(**m) for m in infos] for run_id, infos in found.items()}
+
+    def read_scalars(self, run_id: str, name: str, *, start: int = 0, stop: int | None = None) -> MetricHistory:
+        params = {"name": name, "start": start, **({} if stop is None else {"stop": stop})}
+        return history_from_json(self._json("GET", f"/runs/{_seg(run_id)}/scalars", params=params))
+
+    def read_summaries(self, run_id: str, name: str) -> ChunkSummaries:
+        return summaries_from_json(self._json("GET", f"/runs/{_seg(run_id)}/summaries", params={"name": name}))
+
+    def read_records(self, run_id: str, name: str, *, start: int = 0, stop: int | None = None) -> list[Record]:
+        params = {"name": name, "start": start, **({} if stop is None else {"stop": stop})}
+        return [record_from_json(r) for r in self._json("GET", f"/runs/{_seg(run_id)}/records", params=params)]
+
+    # -- files -------------------------------------------------------------
+    def put_file(self, run_id: str, name: str, data: bytes) -> FileInfo:
+        check_file_name(name)
+        headers = {"Content-Type": "application/octet-stream"}
+        return FileInfo(**self._json("PUT", f"/runs/{_seg(run_id)}/files/{_path(name)}", data=bytes(data), headers=headers))
+
+    def list_files(self, run_id: str) -> list[FileInfo]:
+        return [FileInfo(**f) for f in self._json("GET", f"/runs/{_seg(run_id)}/files")]
+
+    def read_file(self, run_id: str, name: str) -> bytes:
+        check_file_name(name)
+        return self._request("GET", f"/runs/{_seg(run_id)}/files/{_path(name)}").content
+
+
+def _pack(pieces: list[tuple[Any, int, int]]) -> list[_Part]:
+    """Group pieces into requests of about _REQUEST_BYTES, splitting pieces that are larger."""
+    parts: list[_Part] = []
+    current: list[tuple[Any, int, int]] = []
+    size = 0
+    for batch, lo, hi in pieces:
+        while lo < hi:
+            if isinstance(batch, ScalarBatch):
+                room = max(1, (_REQUEST_BYTES - size - _BATCH_OVERHEAD) // _POINT_BYTES)
+                take = min(hi - lo, room)
+                cost = _BATCH_OVERHEAD + take * _POINT_BYTES
+            else:
+                take, cost = 0, _BATCH_OVERHEAD
+                for record in batch.records[lo:hi]:
+                    item = 96 + len(json.dumps(record.meta)) + (len(record.data) * 4 // 3 if record.data else 0)
+                    if take and size + cost + item > _REQUEST_BYTES:
+                        break
+                    take, cost = take + 1, cost + item
+            if current and size + cost > _REQUEST_BYTES:
+                parts.append(_Part("", current))
+                current, size = [], 0
+                continue
+            current.append((batch, lo, lo + take))
+            size += cost
+            lo += take
+    if current:
+        parts.append(_Part("", current))
+    return parts
+
+
+def _seg(value: str) -> str:
+    """One URL path segment; '.' and '..' are encoded so no HTTP layer resolves them as dot segments."""
+    quoted = urllib.parse.quote(value, safe="")
+    return quoted.replace(".", "%2E") if value in (".", "..") else quoted
+
+
+def _path(name: str) -> str:
+    """A '/'-separated file name as URL path segments (the server refuses '..' and '.' parts)."""
+    return "/".join(_seg(part) for part in name.split("/"))
+
+
+def _message(resp: requests.Response) -> str:
+    try:
+        return str(resp.json()["error"]["message"])
+    except (ValueError, KeyError, TypeError):
+        return f"{resp.status_code} {resp.reason}"
+
+
+def _retry_after(resp: requests.Response, default: float) -> float:
+    try:
+        return min(float(resp.headers.get("Retry-After", default)), 30.0)
+    except ValueError:
+        return default
