@@ -35,7 +35,7 @@ setup(
     license="Apache-2.0",
     python_requires=">=3.11",
     packages=find_packages(include=["tb_runhistory_plugin", "tb_runhistory_plugin.*"]),
-    package_data={"tb_runhistory_plugin": ["*.md", "*.yaml"]},
+    package_data={"tb_runhistory_plugin": ["*.md", "*.yaml", "plugin/*.md", "server/*.yaml"]},
     install_requires=[
         "tensorboard>=2.21,<2.22",
         "protobuf>=4.25,<8",
@@ -43,6 +43,7 @@ setup(
         "numpy>=1.26,<3",
         "requests>=2.31,<3",
         "google-crc32c>=1.5,<2",
+        "orjson>=3.8,<4",
     ],
     extras_require={
         "postgres": ["psycopg[binary]>=3.1,<4"],
@@ -60,6 +61,7 @@ setup(
     cmdclass={"build_py": _BuildWithFrontend},
     entry_points={
         "console_scripts": ["tb-runhistory=tb_runhistory_plugin.cli:main"],
+        "tensorboard_plugins": ["runhistory = tb_runhistory_plugin.plugin.loader:RunHistoryLoader"],
     },
     classifiers=[
         "Programming Language :: Python :: 3",

@@ -30,7 +30,7 @@ from ._validate import (
 )
 from . import _writer
 from ._writer import WAKE_AT, SeriesBuffer, writer_for
-from .errors import ConflictError, InvalidArgumentError, NotFoundError
+from .errors import ConflictError, InvalidArgumentError
 from .store import Store
 
 if TYPE_CHECKING:

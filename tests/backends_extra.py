@@ -40,9 +40,11 @@ def postgres_unavailable() -> str | None:
 
 
 def require_postgres() -> None:
-    """Skip the calling test when PostgreSQL is unreachable."""
+    """Skip the calling test when PostgreSQL is unreachable (CI sets RUNHISTORY_REQUIRE_POSTGRES=1: fail instead)."""
     reason = postgres_unavailable()
     if reason:
+        if os.environ.get("RUNHISTORY_REQUIRE_POSTGRES"):
+            pytest.fail(reason)
         pytest.skip(reason)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import os
 import socket
 import subprocess
@@ -15,10 +14,9 @@ import pytest
 import requests
 
 from backends import make_sqlite
-from backends_extra import ServedStore, drop_schema, new_schema_url, postgres_unavailable
+from backends_extra import ServedStore, drop_schema, new_schema_url, require_postgres
 from tb_runhistory_plugin import Experiment, StoreError
 from tb_runhistory_plugin._types import Record, RecordBatch, ScalarBatch
-from tb_runhistory_plugin.store import SQLiteStore
 from tb_runhistory_plugin.store import _http
 from tb_runhistory_plugin.store._http import HttpStore
 
@@ -303,13 +301,9 @@ def _start_server(tmp_path, kind, target, port, crash_after=0):
 
 def _backing(kind, tmp_path):
     if kind == "postgresql":
-        reason = postgres_unavailable()
-        if reason:
-            pytest.skip(reason)
+        require_postgres()
         url, schema = new_schema_url()
         return url, lambda: drop_schema(schema)
-    if "batch_id" not in inspect.signature(SQLiteStore.write_metrics).parameters:
-        pytest.skip("SQLiteStore does not persist batch ids yet (write_metrics(batch_id=)), so a restart forgets them")
     return str(tmp_path / "store"), lambda: None
 
 

@@ -213,16 +213,10 @@ def test_ending_a_run_waits_for_writes_in_flight(pg):
 
 
 def test_tensorboard_reads_a_postgresql_store(schema_url, tmp_path):
-    import inspect
-
     import requests
     from tensorboard import default, program
 
-    from tb_runhistory_plugin import store as store_module
-    from tb_runhistory_plugin.plugin.loader import RunHistoryLoader
 
-    if "_postgres" not in inspect.getsource(store_module.open_store):
-        pytest.skip("open_store does not dispatch postgresql:// yet")
     with _open(schema_url) as writer:
         with Experiment("shared", store=writer).start_logging("r") as run:
             run.log_list("loss", [3.0, 2.0, float("nan"), 1.0])
@@ -232,7 +226,7 @@ def test_tensorboard_reads_a_postgresql_store(schema_url, tmp_path):
         servers.append(program.create_port_scanning_werkzeug_server(app, flags))
         return servers[-1]
 
-    plugins = [p for p in default.get_plugins() if not isinstance(p, RunHistoryLoader)] + [RunHistoryLoader()]
+    plugins = default.get_plugins()  # the installed entry point brings the Run History loader
     tb = program.TensorBoard(plugins=plugins, server_class=server_class)
     tb.configure(
         argv=[None, "--logdir", str(tmp_path), "--host", "127.0.0.1", "--port", "0", "--load_fast", "false", "--runhistory_store", schema_url]

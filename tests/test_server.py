@@ -283,28 +283,6 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _has_server_command() -> bool:
-    import contextlib
-    import io
-
-    from tb_runhistory_plugin import cli
-
-    try:
-        with contextlib.redirect_stderr(io.StringIO()):
-            cli._parser().parse_args(["server"])
-    except SystemExit:
-        return False
-    return True
-
-
-def _dispatches(scheme: str) -> bool:
-    import inspect
-
-    from tb_runhistory_plugin import store
-
-    return scheme in inspect.getsource(store.open_store) and "not available in this version" not in inspect.getsource(store.open_store)
-
-
 @pytest.fixture
 def server_process(tmp_path):
     """`tb-runhistory server` in a child process with a token from the environment; yields (url, stderr path)."""
@@ -313,8 +291,6 @@ def server_process(tmp_path):
 
     import requests
 
-    if not _has_server_command():
-        pytest.skip("cli.py has no `server` subcommand yet")
     port, log_path = _free_port(), tmp_path / "server.log"
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
@@ -356,11 +332,8 @@ def test_server_command_serves_a_store_with_a_token(server_process):
 
 
 def test_tensorboard_reads_a_server_url(server_process, tmp_path, monkeypatch):
-    if not _dispatches("http"):
-        pytest.skip("open_store does not dispatch http:// yet")
     from tensorboard import default, program
 
-    from tb_runhistory_plugin.plugin.loader import RunHistoryLoader
 
     url, _ = server_process
     writer = HttpStore(url, token=TOKEN, timeout=10)
@@ -374,7 +347,7 @@ def test_tensorboard_reads_a_server_url(server_process, tmp_path, monkeypatch):
         servers.append(program.create_port_scanning_werkzeug_server(app, flags))
         return servers[-1]
 
-    plugins = [p for p in default.get_plugins() if not isinstance(p, RunHistoryLoader)] + [RunHistoryLoader()]
+    plugins = default.get_plugins()  # the installed entry point brings the Run History loader
     tb = program.TensorBoard(plugins=plugins, server_class=server_class)
     tb.configure(argv=[None, "--logdir", str(tmp_path), "--host", "127.0.0.1", "--port", "0", "--load_fast", "false", "--runhistory_store", url])
     base = tb.launch()

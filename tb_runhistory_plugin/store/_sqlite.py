@@ -9,6 +9,7 @@ import sqlite3
 import struct
 import threading
 import time
+import urllib.parse
 import uuid
 import weakref
 from typing import Any, Callable, Mapping, Sequence, TypeVar
@@ -72,8 +73,10 @@ def _is_locked(exc: sqlite3.OperationalError) -> bool:
 class SQLiteStore(Store):
     """A store in a directory: `runhistory.db` (SQLite, WAL) and `files/<run id>/...`."""
 
-    def __init__(self, path: str | os.PathLike[str], *, create: bool = True) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, create: bool = True, read_only: bool = False) -> None:
         path = os.path.abspath(os.fspath(path))
+        self.read_only = read_only
+        create = create and not read_only
         if not create and not os.path.isfile(path) and not os.path.isfile(os.path.join(path, DB_FILE)):
             raise NotFoundError(f"no run history store at {path!r}")
         if os.path.isfile(path):
@@ -97,6 +100,8 @@ class SQLiteStore(Store):
         self._closed = False
         self._last_prune = 0.0
         self._migrate()
+        if read_only:
+            self._retry(lambda: self._conn().execute("SELECT count(*) FROM sqlite_master").fetchone())
         # SQLite connections must not cross fork(): a forked child opens its own.
         ref = weakref.ref(self)
         os.register_at_fork(after_in_child=lambda: (store := ref()) is not None and store._forget_connections())
@@ -113,6 +118,18 @@ class SQLiteStore(Store):
             if self._closed:
                 raise StoreError(f"store {self.uri} is closed")
             try:
+                if self.read_only:
+                    # mode=ro: this connection cannot write, whatever a bug above it might try.
+                    conn = sqlite3.connect(
+                        f"file:{urllib.parse.quote(self.db_path)}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
+                    )
+                    conn.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT}")
+                    conn.execute(f"PRAGMA mmap_size={_MMAP_SIZE}")
+                    conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # fails now on a file that is no database
+                    self._local.conn = conn
+                    with self._all_lock:
+                        self._all.append(conn)
+                    return conn
                 conn = sqlite3.connect(self.db_path, isolation_level=None, timeout=_BUSY_TIMEOUT / 1000, check_same_thread=False)
                 conn.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT}")
                 # Large pages keep 100 KB chunk blobs off long overflow chains; only takes effect on a new file.
@@ -146,6 +163,8 @@ class SQLiteStore(Store):
 
     def _write(self, fn: Callable[[sqlite3.Connection], _T]) -> _T:
         """Run fn inside one write transaction (BEGIN IMMEDIATE), retried while locked."""
+        if self.read_only:
+            raise StoreError(f"store {self.uri} is open read-only")
         conn = self._conn()
 
         def attempt() -> _T:
@@ -176,6 +195,9 @@ class SQLiteStore(Store):
         return self._retry(attempt)
 
     def _migrate(self) -> None:
+        if self.read_only:
+            return
+
         def apply(conn: sqlite3.Connection) -> None:
             conn.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)")
             done = {row[0] for row in conn.execute("SELECT name FROM migrations")}
