@@ -35,7 +35,7 @@ setup(
     license="Apache-2.0",
     python_requires=">=3.11",
     packages=find_packages(include=["tb_runhistory_plugin", "tb_runhistory_plugin.*"]),
-    package_data={"tb_runhistory_plugin": ["*.md", "*.yaml", "plugin/*.md", "server/*.yaml"]},
+    package_data={"tb_runhistory_plugin": ["*.md", "server/*.yaml"]},
     install_requires=[
         "tensorboard>=2.21,<2.22",
         "protobuf>=4.25,<8",

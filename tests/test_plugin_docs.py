@@ -10,7 +10,7 @@ from tensorboard.plugins import base_plugin
 from tb_runhistory_plugin.plugin import plugin as plugin_module
 from tb_runhistory_plugin.plugin.plugin import RunHistoryPlugin
 
-DOC = os.path.join(os.path.dirname(plugin_module.__file__), "http_api.md")
+DOC = os.path.join(os.path.dirname(os.path.dirname(plugin_module.__file__)), "http_api.md")  # tb_runhistory_plugin/http_api.md
 
 
 def documented_routes() -> list[str]:
