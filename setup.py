@@ -35,7 +35,7 @@ setup(
     license="Apache-2.0",
     python_requires=">=3.11",
     packages=find_packages(include=["tb_runhistory_plugin", "tb_runhistory_plugin.*"]),
-    package_data={"tb_runhistory_plugin": ["*.md", "server/*.yaml"]},
+    package_data={"tb_runhistory_plugin": ["*.md", "server/*.yaml", "demos/data/*.csv.gz", "demos/data/README.md"]},
     install_requires=[
         "tensorboard>=2.21,<2.22",
         "protobuf>=4.25,<8",
@@ -55,6 +55,7 @@ setup(
             "psycopg[binary]>=3.1,<4",
             "waitress>=3,<4",
             "pyyaml>=6,<7",
+            "playwright>=1.55,<2",
         ],
         "bench": ["mlflow", "aim", "tensorboardX"],
     },

@@ -540,3 +540,46 @@ def test_all_floats_are_finite_in_bucket_columns(client, data):
     for column in buckets.values():
         for value in column:
             assert isinstance(value, str) or math.isfinite(value)
+
+
+# --- /file --------------------------------------------------------------------
+
+
+def test_file_route_serves_a_run_file_as_an_attachment(tmp_path, sqlite_store):
+    run = Experiment("files", store=sqlite_store).start_logging("with files")
+    source = tmp_path / "model card.html"
+    source.write_text("<script>alert(1)</script>")
+    run.upload_file("outputs/model card.html", source)
+    run.complete()
+    client, _ = make_client(tmp_path, store=sqlite_store)
+    response = client.get(PREFIX + "/file", query_string={"run": run.id, "name": "outputs/model card.html"})
+    assert response.status_code == 200
+    assert response.data == b"<script>alert(1)</script>"
+    assert response.headers["Content-Type"] == "application/octet-stream"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "sandbox" in response.headers["Content-Security-Policy"]
+    assert response.headers["Content-Disposition"].startswith('attachment; filename="model_card.html"')
+    assert "filename*=UTF-8''model%20card.html" in response.headers["Content-Disposition"]
+
+
+@pytest.mark.parametrize(
+    "query, status, fragment",
+    [
+        ({"name": "a.txt"}, 400, "run"),
+        ({"run": "RUN"}, 400, "name"),
+        ({"run": "RUN", "name": "../../etc/passwd"}, 400, ".."),
+        ({"run": "RUN", "name": "/etc/passwd"}, 400, "relative"),
+        ({"run": "RUN", "name": "missing.txt"}, 404, "missing.txt"),
+        ({"run": "no-such-run", "name": "a.txt"}, 404, "no-such-run"),
+    ],
+)
+def test_file_route_errors(tmp_path, sqlite_store, query, status, fragment):
+    run = Experiment("files", store=sqlite_store).start_logging("with files")
+    (tmp_path / "a.txt").write_text("hello")
+    run.upload_file("a.txt", tmp_path / "a.txt")
+    run.complete()
+    query = {k: v.replace("RUN", run.id) for k, v in query.items()}
+    client, _ = make_client(tmp_path, store=sqlite_store)
+    response = client.get(PREFIX + "/file", query_string=query)
+    assert response.status_code == status
+    assert fragment in response.get_json()["error"]

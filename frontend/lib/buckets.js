@@ -185,6 +185,75 @@ export function bucketsToSeries(buckets, { xAxis = 'step', value = 'mean', origi
 }
 
 /**
+ * Server buckets as columns (what `/series` and `/compare` send): one array per field, aligned.
+ * @typedef {Object} BucketColumns
+ * @property {ArrayLike<number | null>} [step]
+ * @property {ArrayLike<number | string | null>} [wall_time]
+ * @property {ArrayLike<number>} [count]
+ * @property {ArrayLike<number | string | null>} [min]
+ * @property {ArrayLike<number | string | null>} [max]
+ * @property {ArrayLike<number | string | null>} [first]
+ * @property {ArrayLike<number | string | null>} [last]
+ * @property {ArrayLike<number | string | null>} [mean]
+ */
+
+/**
+ * `bucketsToSeries` for the columnar form the server sends, without building one object per
+ * bucket: `[xs, ys, mins, maxs]`, ascending in x, gaps as null.
+ * @param {BucketColumns} columns
+ * @param {{xAxis?: XAxisMode, value?: BucketValue, origin?: number | null}} [options]
+ * @returns {Series}
+ */
+export function columnsToSeries(columns, { xAxis = 'step', value = 'mean', origin = null } = {}) {
+  checkMode(xAxis);
+  if (!BUCKET_VALUES.includes(value)) {
+    throw new TypeError(`unknown bucket value ${JSON.stringify(value)}; expected one of ${BUCKET_VALUES.join(', ')}`);
+  }
+  const xsIn = xAxis === 'step' ? columns.step : columns.wall_time;
+  const n = xsIn ? xsIn.length : 0;
+  const ysIn = columns[value];
+  const minsIn = columns.min ?? ysIn;
+  const maxsIn = columns.max ?? ysIn;
+  const counts = columns.count;
+  /** @type {number[]} */
+  const keep = [];
+  /** @type {number[]} */
+  const keys = [];
+  for (let i = 0; i < n; i++) {
+    const x = finiteOrNull(/** @type {ArrayLike<unknown>} */ (xsIn)[i]);
+    if (x === null) continue;
+    keep.push(i);
+    keys.push(x);
+  }
+  let shift = 0;
+  if (xAxis === 'relative') {
+    if (origin !== null && origin !== undefined) shift = origin;
+    else if (keys.length > 0) shift = keys.reduce((a, b) => (b < a ? b : a));
+  }
+  const order = sortOrder(keys);
+  const m = keep.length;
+  const xs = new Float64Array(m);
+  const ys = new Float64Array(m);
+  const mins = new Float64Array(m);
+  const maxs = new Float64Array(m);
+  /** @param {ArrayLike<unknown> | undefined} col @param {number} i */
+  const at = (col, i) => (col ? finiteOrNull(col[i]) ?? NaN : NaN);
+  for (let k = 0; k < m; k++) {
+    const j = order === null ? k : order[k];
+    const i = keep[j];
+    xs[k] = keys[j] - shift;
+    if (counts && counts[i] === 0) {
+      ys[k] = mins[k] = maxs[k] = NaN;
+      continue;
+    }
+    ys[k] = at(ysIn, i);
+    mins[k] = at(minsIn, i);
+    maxs[k] = at(maxsIn, i);
+  }
+  return [xs, toColumn(ys), toColumn(mins), toColumn(maxs)];
+}
+
+/**
  * A column from values where NaN marks a gap: the array itself when it has no gap, otherwise a
  * plain array with null in each gap (what uPlot draws as a break in the line).
  * @param {Float64Array} values

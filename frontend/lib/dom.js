@@ -186,3 +186,20 @@ export function replaceChildren(el, ...children) {
   for (const child of children) appendChild(doc, el, child);
   return el;
 }
+
+/**
+ * Call `callback` once the next frame has been painted: a message posted from a frame callback
+ * is delivered after that frame's paint. Used to time what people see (benchmarks and tests
+ * read the results), not for rendering.
+ * @param {(paintedAt: number) => void} callback receives `performance.now()` after the paint
+ */
+export function afterNextPaint(callback) {
+  requestAnimationFrame(() => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      callback(performance.now());
+    };
+    channel.port2.postMessage(null);
+  });
+}

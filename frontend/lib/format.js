@@ -96,6 +96,25 @@ export function formatNumber(value) {
 }
 
 /**
+ * Format a count or step compactly for an axis: "950", "12.5k", "3M", "1.2B" (3 significant
+ * digits past 1,000); non-integers below 1,000 as `formatNumber`; "" if missing.
+ * @param {NumberLike} value
+ * @returns {string}
+ */
+export function formatCompact(value) {
+  const x = parseNumber(value);
+  if (x === null) return '';
+  if (!Number.isFinite(x)) return formatNumber(x);
+  const abs = Math.abs(x);
+  if (abs < 1000) return Number.isInteger(x) ? String(x) : formatNumber(x);
+  const units = [[1e12, 'T'], [1e9, 'B'], [1e6, 'M'], [1e3, 'k']];
+  for (const [size, suffix] of /** @type {Array<[number, string]>} */ (units)) {
+    if (abs >= size * 0.9995) return `${trimZeros((x / size).toPrecision(3))}${suffix}`;
+  }
+  return String(x);
+}
+
+/**
  * Format a number without losing precision (for `title` attributes and copying).
  * @param {NumberLike} value
  * @returns {string}
@@ -212,11 +231,15 @@ export function formatRelativeTime(t, nowMs = Date.now()) {
   return delta > 0 ? `${text} ago` : `in ${text}`;
 }
 
-/** @typedef {'running' | 'pending' | 'finished' | 'failed' | 'killed' | 'unknown'} StatusKind */
+/**
+ * `stalled`: the run says Running but its process stopped sending heartbeats (this project's
+ * "NotResponding").
+ * @typedef {'running' | 'stalled' | 'pending' | 'finished' | 'failed' | 'killed' | 'unknown'} StatusKind
+ */
 
 /** The status kinds, in the order a status filter lists them. */
 export const STATUS_KINDS = /** @type {ReadonlyArray<StatusKind>} */ (
-  Object.freeze(['running', 'pending', 'finished', 'failed', 'killed', 'unknown'])
+  Object.freeze(['running', 'stalled', 'pending', 'finished', 'failed', 'killed', 'unknown'])
 );
 
 /** @type {ReadonlyMap<string, StatusKind>} */
@@ -229,15 +252,19 @@ const STATUS_ALIASES = new Map([
   ['crashed', 'failed'],
   ['killed', 'killed'], ['cancelled', 'killed'], ['canceled', 'killed'], ['stopped', 'killed'],
   ['aborted', 'killed'], ['interrupted', 'killed'],
+  ['notresponding', 'stalled'], ['not_responding', 'stalled'], ['not responding', 'stalled'],
+  ['unresponsive', 'stalled'], ['stalled', 'stalled'], ['stale', 'stalled'], ['lost', 'stalled'],
 ]);
 
+/** Labels in this project's vocabulary (`Run.complete()` gives "Completed", `cancel()` "Canceled"). */
 /** @type {Readonly<Record<StatusKind, string>>} */
 const STATUS_LABELS = Object.freeze({
   running: 'Running',
+  stalled: 'Not responding',
   pending: 'Pending',
-  finished: 'Finished',
+  finished: 'Completed',
   failed: 'Failed',
-  killed: 'Killed',
+  killed: 'Canceled',
   unknown: 'Unknown',
 });
 
@@ -252,7 +279,7 @@ export function statusKind(status) {
 }
 
 /**
- * Human label for a status: "Running", "Finished", ...; an unrecognised non-empty status is
+ * Human label for a status: "Running", "Completed", ...; an unrecognised non-empty status is
  * shown as given (it is still plain text for the caller to set through `textContent`).
  * @param {unknown} status
  * @returns {string}

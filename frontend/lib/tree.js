@@ -111,7 +111,7 @@ export function buildTree(rows) {
 }
 
 /** Sort rank of each status kind: live runs first, then failures, then the rest. */
-const STATUS_RANK = Object.freeze({ running: 0, pending: 1, failed: 2, killed: 3, finished: 4, unknown: 5 });
+const STATUS_RANK = Object.freeze({ running: 0, stalled: 1, pending: 2, failed: 3, killed: 4, finished: 5, unknown: 6 });
 
 /**
  * The value a column sorts by for one row: a number, a string, or null (no value).

@@ -163,3 +163,32 @@ test('smoothing an aligned column equals smoothing the run before alignment', ()
   const smoothedAfter = smooth(aligned.ys[0], 0.6).filter((v) => v !== null);
   assert.deepEqual(smoothedAfter, smooth(a[1], 0.6));
 });
+
+test('columnsToSeries reads the server columns like bucketsToSeries reads bucket objects', async () => {
+  const { columnsToSeries } = await import('../lib/buckets.js');
+  const columns = {
+    step: [0, 10, 20, 30],
+    wall_time: [100, 101, 103, 106],
+    count: [10, 10, 0, 10],
+    min: [0.5, 'NaN', 1, -1],
+    max: [2, 3, 1, 'Infinity'],
+    first: [1, 2, 1, 0],
+    last: [1, 2, 1, 0],
+    mean: [1, 2, 1, '-Infinity'],
+  };
+  const objects = columns.step.map((step, i) => Object.fromEntries(Object.keys(columns).map((k) => [k, columns[k][i]])));
+  for (const xAxis of ['step', 'wall_time', 'relative']) {
+    assert.deepEqual(plain(columnsToSeries(columns, { xAxis })), plain(bucketsToSeries(objects, { xAxis })), xAxis);
+  }
+  const [xs, ys, mins, maxs] = columnsToSeries(columns, { xAxis: 'relative', origin: 90 });
+  assert.deepEqual(plain(xs), [10, 11, 13, 16]);
+  assert.deepEqual(plain(ys), [1, 2, null, null], 'empty bucket and -Infinity are gaps');
+  assert.deepEqual(plain(mins), [0.5, null, null, -1]);
+  assert.deepEqual(plain(maxs), [2, 3, null, null]);
+  assert.ok(ys !== null && !(ys instanceof Float64Array));
+  const clean = columnsToSeries({ step: [2, 1], mean: [5, 4] }, { value: 'mean' });
+  assert.deepEqual(plain(clean), [[1, 2], [4, 5], [4, 5], [4, 5]], 'sorted by x; min/max fall back to the value');
+  assert.ok(clean[1] instanceof Float64Array);
+  assert.deepEqual(plain(columnsToSeries({}, {})), [[], [], [], []]);
+  assert.throws(() => columnsToSeries(columns, { xAxis: 'epoch' }), /unknown x-axis mode/);
+});

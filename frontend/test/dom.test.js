@@ -242,3 +242,23 @@ test('createH accepts a document getter (an iframe document chosen later)', () =
   assert.deepEqual(first.created, ['div']);
   assert.deepEqual(current.created, ['p']);
 });
+
+test('afterNextPaint runs after the frame callback, via a message', async () => {
+  const { afterNextPaint } = await import('../lib/dom.js');
+  const order = [];
+  const frames = [];
+  globalThis.requestAnimationFrame = (fn) => frames.push(fn);
+  try {
+    const done = new Promise((resolve) => afterNextPaint((t) => {
+      order.push('painted');
+      resolve(t);
+    }));
+    assert.equal(frames.length, 1);
+    frames[0]();
+    order.push('frame');
+    assert.equal(typeof (await done), 'number');
+    assert.deepEqual(order, ['frame', 'painted']);
+  } finally {
+    delete globalThis.requestAnimationFrame;
+  }
+});

@@ -112,11 +112,12 @@ test('formatRelativeTime: past and future, then a calendar date after 30 days', 
 });
 
 test('statusKind and statusLabel normalise backend spellings', () => {
-  assert.deepEqual([...STATUS_KINDS], ['running', 'pending', 'finished', 'failed', 'killed', 'unknown']);
+  assert.deepEqual([...STATUS_KINDS], ['running', 'stalled', 'pending', 'finished', 'failed', 'killed', 'unknown']);
   const cases = [
-    ['running', 'running', 'Running'], ['RUNNING', 'running', 'Running'], [' completed ', 'finished', 'Finished'],
-    ['FINISHED', 'finished', 'Finished'], ['error', 'failed', 'Failed'], ['crashed', 'failed', 'Failed'],
-    ['cancelled', 'killed', 'Killed'], ['queued', 'pending', 'Pending'],
+    ['running', 'running', 'Running'], ['RUNNING', 'running', 'Running'], [' completed ', 'finished', 'Completed'],
+    ['FINISHED', 'finished', 'Completed'], ['error', 'failed', 'Failed'], ['crashed', 'failed', 'Failed'],
+    ['cancelled', 'killed', 'Canceled'], ['Canceled', 'killed', 'Canceled'], ['queued', 'pending', 'Pending'],
+    ['NotResponding', 'stalled', 'Not responding'],
     ['', 'unknown', 'Unknown'], [null, 'unknown', 'Unknown'], [undefined, 'unknown', 'Unknown'], [3, 'unknown', 'Unknown'],
     ['weird-state', 'unknown', 'weird-state'], ['constructor', 'unknown', 'constructor'], ['__proto__', 'unknown', '__proto__'],
   ];
@@ -124,4 +125,10 @@ test('statusKind and statusLabel normalise backend spellings', () => {
     assert.equal(statusKind(input), kind, String(input));
     assert.equal(statusLabel(input), label, String(input));
   }
+});
+
+test('formatCompact shortens steps and counts for axes', async () => {
+  const { formatCompact } = await import('../lib/format.js');
+  const cases = [[0, '0'], [950, '950'], [999, '999'], [1000, '1k'], [12500, '12.5k'], [999_999, '1M'], [3e6, '3M'], [1.234e9, '1.23B'], [-2500, '-2.5k'], [0.5, '0.5'], [NaN, 'NaN'], [null, ''], ['2000', '2k']];
+  for (const [input, expected] of cases) assert.equal(formatCompact(input), expected, String(input));
 });

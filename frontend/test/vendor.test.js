@@ -34,7 +34,10 @@ test('vendored uPlot is CSP-safe and imports without a DOM', async () => {
 
 test('every lib module is @ts-check, imports only relative .js files, and has no markup sinks', async () => {
   const files = (await readdir(new URL('lib/', root))).filter((f) => f.endsWith('.js'));
-  assert.deepEqual(files.sort(), ['buckets.js', 'dom.js', 'format.js', 'hash-state.js', 'smoothing.js', 'tree.js']);
+  assert.deepEqual(files.sort(), [
+    'app-state.js', 'buckets.js', 'chart-data.js', 'colors.js', 'csv.js', 'dom.js', 'format.js', 'hash-state.js',
+    'histogram-layout.js', 'rpc.js', 'scalars-link.js', 'smoothing.js', 'sweep-data.js', 'tree.js', 'virtual.js',
+  ]);
   for (const file of files) {
     const source = await read(`lib/${file}`);
     assert.ok(source.startsWith('// @ts-check\n'), `${file} starts with // @ts-check`);
@@ -44,4 +47,51 @@ test('every lib module is @ts-check, imports only relative .js files, and has no
     assert.doesNotMatch(source, /\.(innerHTML|outerHTML)\s*=|insertAdjacentHTML\s*\(|document\.write|\beval\s*\(|new Function\s*\(/, file);
     await import(`../lib/${file}`); // no DOM needed at import time
   }
+});
+
+test('every view module is @ts-check, imports only relative .js files, and has no markup sinks', async () => {
+  const files = (await readdir(root)).filter((f) => f.endsWith('.js'));
+  assert.ok(files.includes('index.js'), 'index.js is the entry point TensorBoard loads');
+  const index = await read('index.js');
+  assert.match(index, /export async function render\(/, 'index.js exports render()');
+  for (const file of files) {
+    const source = await read(file);
+    assert.ok(source.startsWith('// @ts-check\n'), `${file} starts with // @ts-check`);
+    for (const match of source.matchAll(/^\s*import\s[^'"]*['"]([^'"]+)['"]/gm)) {
+      assert.match(match[1], /^\.\/[\w/.-]+\.js$/, `${file} imports ${match[1]}: the browser needs relative .js URLs`);
+      assert.doesNotMatch(match[1], /\.\./, `${file} imports ${match[1]}: stay inside the frontend folder`);
+    }
+    assert.doesNotMatch(source, /\.(innerHTML|outerHTML)\s*=|insertAdjacentHTML\s*\(|document\.write|\beval\s*\(|new Function\s*\(|https?:\/\//, file);
+  }
+});
+
+test('the stylesheet loads nothing from outside the plugin and TensorBoard', async () => {
+  const css = await read('styles.css');
+  for (const match of css.matchAll(/url\(\s*['"]?([^'")]+)/g)) {
+    assert.match(match[1], /^\.\.\/\.\.\/\.\.\/font-roboto\/[\w-]+\.woff2$/, `styles.css loads ${match[1]}`);
+  }
+  assert.doesNotMatch(css, /@import/);
+});
+
+test('index.js preloads exactly the modules of the tab, the runs table first', async () => {
+  const { FIRST_MODULES, LATER_MODULES } = await import('../index.js');
+  const top = (await readdir(root)).filter((f) => f.endsWith('.js') && f !== 'index.js');
+  const lib = (await readdir(new URL('lib/', root))).filter((f) => f.endsWith('.js')).map((f) => `lib/${f}`);
+  assert.deepEqual([...FIRST_MODULES, ...LATER_MODULES].sort(), [...top, ...lib, 'vendor/uPlot.esm.js'].sort());
+  assert.doesNotMatch(await read('index.js'), /^import\s/m, 'index.js has no static imports: its body must start at once');
+  // The static import graph from app.js stays within FIRST_MODULES (later ones are dynamic imports).
+  const first = new Set(FIRST_MODULES);
+  const seen = new Set();
+  const visit = async (file) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    assert.ok(first.has(file), `${file} is statically imported by the runs table, so it belongs in FIRST_MODULES`);
+    const source = await read(file);
+    const dir = file.includes('/') ? file.slice(0, file.lastIndexOf('/') + 1) : '';
+    for (const match of source.matchAll(/^\s*import\s[^'"]*['"]\.\/([^'"]+)['"]/gm)) {
+      await visit(new URL(match[1], new URL(dir, 'file:///x/')).pathname.slice(3));
+    }
+  };
+  await visit('app.js');
+  await visit('tb-bridge.js');
 });

@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from .._run import merge_table
+from .._validate import check_file_name
 from .._types import MetricInfo, MetricKind, RunInfo
 from ..store import Store
 from ._records import histograms_impl, images_impl
@@ -36,6 +37,20 @@ def filename(info: RunInfo, name: str | None, fmt: str) -> str:
     ascii_name = _UNSAFE_FILENAME.sub("_", base).strip("._") or "run"
     quoted = urllib.parse.quote(f"{base}.{fmt}", safe="")
     return f"attachment; filename=\"{ascii_name[:150]}.{fmt}\"; filename*=UTF-8''{quoted}"
+
+
+def attachment(base: str) -> str:
+    """A Content-Disposition for a file of this name: an ASCII fallback plus the UTF-8 name (RFC 6266)."""
+    stem, dot, ext = base.rpartition(".")
+    ascii_name = _UNSAFE_FILENAME.sub("_", base).strip("._") or "file"
+    quoted = urllib.parse.quote(base, safe="")
+    return f"attachment; filename=\"{ascii_name[-150:]}\"; filename*=UTF-8''{quoted}"
+
+
+def file_impl(store: Store, run_id: str, name: str) -> tuple[str, bytes]:
+    """A run file's Content-Disposition and bytes; the name is checked (no '..', no absolute paths)."""
+    check_file_name(name)
+    return attachment(name.rsplit("/", 1)[-1]), store.read_file(run_id, name)
 
 
 def plan_download(store: Store, run_id: str, name: str | None, fmt: str) -> tuple[str, Callable[[], Iterator[bytes]]]:

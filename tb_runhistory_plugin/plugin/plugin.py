@@ -23,7 +23,7 @@ from . import _static
 from . import downsample as ds
 from ._discovery import Candidate, StoreRef, candidates, local_path
 from ._download import CONTENT_TYPES as DOWNLOAD_TYPES
-from ._download import FORMATS, plan_download
+from ._download import FORMATS, file_impl, plan_download
 from ._params import Params
 from ._records import DEFAULT_HISTOGRAMS, DEFAULT_TABLE, MAX_HISTOGRAMS, MAX_TABLE, histograms_impl, image_impl, images_impl, table_impl
 from ._respond import respond_bytes, respond_error, respond_json
@@ -75,6 +75,7 @@ class RunHistoryPlugin(base_plugin.TBPlugin):
             "/image": self._image_route,
             "/histograms": self._histograms_route,
             "/download": self._download_route,
+            "/file": self._file_route,
             ES_MODULE_PATH: self._static_route,
             "/*": self._static_route,
         }
@@ -253,6 +254,18 @@ class RunHistoryPlugin(base_plugin.TBPlugin):
             ("Expires", "0"),
         ]
         return wrappers.Response(self._guarded(body(), request.path), headers=headers, content_type=DOWNLOAD_TYPES[fmt])
+
+    def _file_route(self, request):
+        p = Params(request.args)
+        disposition, data = file_impl(self._store(), p.text("run", required=True), p.text("name", required=True))
+        headers = [
+            ("Content-Disposition", disposition),
+            ("X-Content-Type-Options", "nosniff"),
+            # A run file is user content: never let the browser run it as a page of this origin.
+            ("Content-Security-Policy", "sandbox; default-src 'none'"),
+            ("Cache-Control", "no-cache, must-revalidate"),
+        ]
+        return wrappers.Response(data, headers=headers, content_type="application/octet-stream")
 
     @staticmethod
     def _guarded(pieces, path: str):
