@@ -25,7 +25,7 @@ from .store._chunks import promote_value_type
 log = logging.getLogger(__name__)
 
 FLUSH_INTERVAL = 1.0  # seconds between background writes; what a hard kill may lose
-WAKE_AT = 262_144  # points buffered in one series that wake the writer early (fewer, larger writes contend less for the GIL)
+WAKE_AT = 65_536  # points buffered in one series that wake the writer early, so it writes while the loop runs
 MAX_BUFFERED = 1_000_000  # points buffered in one series before log() waits
 _MAX_BACKLOG = 4_000_000  # points drained but not yet written (store failing) before draining pauses
 _RETRY_DELAY = (0.05, 5.0)  # seconds, first and longest back-off after a failed write
