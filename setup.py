@@ -56,6 +56,7 @@ setup(
             "waitress>=3,<4",
             "pyyaml>=6,<7",
             "playwright>=1.55,<2",
+            "matplotlib>=3.7,<4",
         ],
         "bench": ["mlflow", "aim", "tensorboardX"],
     },
