@@ -37,20 +37,19 @@ from .._types import (
     MetricHistory,
     MetricInfo,
     MetricKind,
-    NOT_RESPONDING_AFTER,
     Record,
     RecordBatch,
     RunInfo,
     ScalarBatch,
     Status,
     TERMINAL_STATUSES,
-    effective_status,
 )
 from .._validate import check_file_name
 from ..errors import ConflictError, InvalidArgumentError, NotFoundError, StoreError
 from . import _chunks
-from ._base import ROOTS, Store
+from ._base import Store
 from ._postgres_schema import MIGRATIONS
+from ._sql import RUN_COLUMNS, clamp, run_filter, run_infos
 
 DEFAULT_SCHEMA = "runhistory"
 _SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
@@ -60,11 +59,7 @@ _POOL_WAIT = 60.0  # seconds a thread waits for a free connection before StoreEr
 _DEADLOCK_RETRIES = 5  # attempts of a transaction that lost a deadlock or serialization race
 _BATCH_MEMORY = 7 * 86_400.0  # seconds a write_metrics batch id is remembered
 _PRUNE_EVERY = 600.0  # seconds between prunes of old batch ids
-_RUN_COLUMNS = (
-    "r.id, r.experiment_id, r.parent_id, r.display_name, r.description, r.status, r.start_time, r.end_time, "
-    "r.heartbeat_time, r.error, r.traceback, r.logs_dir, "
-    "(SELECT COUNT(*) FROM runs c WHERE c.parent_id = r.id)"
-)
+_CONTAINS = "{col} ILIKE {mark}"  # ILIKE: SQLite's LIKE ignores (ASCII) case, so this search does too
 _METRIC_COLUMNS = "run_id, name, kind, value_type, count, last_step, last_value, last_wall_time, description"
 _CHUNK_COLUMNS = '(metric_id, "offset", count, step_min, step_max, wall_min, wall_max, summary, steps, wall_times, vals)'
 _CHUNK_TYPES = ["int8", "int8", "int4", "int8", "int8", "float8", "float8", "bytea", "bytea", "bytea", "bytea"]
@@ -295,7 +290,7 @@ class PostgresStore(Store):
                 cur.executemany("INSERT INTO tags VALUES (%s, %s, %s)", [(run_id, k, v) for k, v in tags.items()])
             if properties:
                 cur.executemany("INSERT INTO properties VALUES (%s, %s, %s)", [(run_id, k, json.dumps(v)) for k, v in properties.items()])
-            return self._runs(cur, f"SELECT {_RUN_COLUMNS} FROM runs r WHERE r.id = %s", (run_id,))[0]
+            return self._runs(cur, f"SELECT {RUN_COLUMNS} FROM runs r WHERE r.id = %s", (run_id,))[0]
 
         return self._tx(run, retry_broken=False)
 
@@ -309,69 +304,16 @@ class PostgresStore(Store):
                 tags[run_id][key] = value
             for run_id, key, value in cur.execute("SELECT run_id, key, value FROM properties WHERE run_id = ANY(%s) ORDER BY key", (ids,)):
                 props[run_id][key] = json.loads(value)
-        now = time.time()
-        return [
-            RunInfo(
-                id=row[0],
-                experiment_id=row[1],
-                parent_id=row[2],
-                display_name=row[3],
-                description=row[4],
-                status=effective_status(row[5], row[8], now),
-                start_time=row[6],
-                end_time=row[7],
-                heartbeat_time=row[8],
-                error=row[9],
-                traceback=row[10],
-                logs_dir=row[11],
-                child_count=row[12],
-                tags=tags[row[0]],
-                properties=props[row[0]],
-            )
-            for row in rows
-        ]
+        return run_infos(rows, tags, props)
 
     def get_run(self, run_id: str) -> RunInfo:
         def run(cur: "psycopg.Cursor") -> RunInfo:
-            found = self._runs(cur, f"SELECT {_RUN_COLUMNS} FROM runs r WHERE r.id = %s", (run_id,))
+            found = self._runs(cur, f"SELECT {RUN_COLUMNS} FROM runs r WHERE r.id = %s", (run_id,))
             if not found:
                 raise NotFoundError(f"no run {run_id!r} in store {self.uri}")
             return found[0]
 
         return self._tx(run)
-
-    def _run_filter(
-        self,
-        experiment_id: str,
-        parent_id: str | None,
-        status: Sequence[str] | None,
-        tags: Mapping[str, str | None] | None,
-        text: str | None,
-    ) -> tuple[str, list[Any]]:
-        where, args = ["r.experiment_id = %s"], [experiment_id]
-        if parent_id == ROOTS:
-            where.append("r.parent_id IS NULL")
-        elif parent_id is not None:
-            where.append("r.parent_id = %s")
-            args.append(parent_id)
-        if status:
-            where.append(_status_condition(status, args))
-        for key, value in (tags or {}).items():
-            if value is None:
-                where.append("EXISTS (SELECT 1 FROM tags t WHERE t.run_id = r.id AND t.key = %s)")
-                args.append(key)
-            else:
-                where.append("EXISTS (SELECT 1 FROM tags t WHERE t.run_id = r.id AND t.key = %s AND t.value = %s)")
-                args += [key, value]
-        if text:
-            # ILIKE: SQLite's LIKE ignores (ASCII) case, so this search does too.
-            pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            where.append(
-                "(r.display_name ILIKE %s OR r.id ILIKE %s OR EXISTS (SELECT 1 FROM tags t WHERE t.run_id = r.id"
-                " AND (t.key ILIKE %s OR t.value ILIKE %s)))"
-            )
-            args += [pattern] * 4
-        return " AND ".join(where), args
 
     def list_runs(
         self,
@@ -384,11 +326,11 @@ class PostgresStore(Store):
         limit: int | None = None,
         offset: int = 0,
     ) -> list[RunInfo]:
-        where, args = self._run_filter(experiment_id, parent_id, status, tags, text)
+        where, args = run_filter(experiment_id, parent_id, status, tags, text, mark="%s", contains=_CONTAINS)
         if limit is not None and int(limit) < 0:
             limit = None  # SQLite reads a negative LIMIT as "no limit"
         args += [None if limit is None else int(limit), max(0, int(offset))]
-        query = f"SELECT {_RUN_COLUMNS} FROM runs r WHERE {where} ORDER BY r.start_time, r.seq LIMIT %s OFFSET %s"
+        query = f"SELECT {RUN_COLUMNS} FROM runs r WHERE {where} ORDER BY r.start_time, r.seq LIMIT %s OFFSET %s"
         return self._tx(lambda cur: self._runs(cur, query, args))
 
     def count_runs(
@@ -400,7 +342,7 @@ class PostgresStore(Store):
         tags: Mapping[str, str | None] | None = None,
         text: str | None = None,
     ) -> int:
-        where, args = self._run_filter(experiment_id, parent_id, status, tags, text)
+        where, args = run_filter(experiment_id, parent_id, status, tags, text, mark="%s", contains=_CONTAINS)
         return self._tx(lambda cur: cur.execute(f"SELECT COUNT(*) FROM runs r WHERE {where}", args).fetchone()[0])
 
     def list_descendants(self, run_id: str) -> list[RunInfo]:
@@ -418,7 +360,7 @@ class PostgresStore(Store):
                 f" SELECT s.id, ({level.format(t='s')})::text COLLATE \"C\" FROM runs s WHERE s.parent_id = %s"
                 f" UNION ALL SELECT r.id, (tree.path || {level.format(t='r')})::text COLLATE \"C\""
                 " FROM runs r JOIN tree ON r.parent_id = tree.id)"
-                f" SELECT {_RUN_COLUMNS} FROM tree JOIN runs r ON r.id = tree.id ORDER BY tree.path",
+                f" SELECT {RUN_COLUMNS} FROM tree JOIN runs r ON r.id = tree.id ORDER BY tree.path",
                 (run_id,),
             )
 
@@ -441,7 +383,7 @@ class PostgresStore(Store):
                 "UPDATE runs SET status = %s, end_time = %s, error = %s, traceback = %s WHERE id = %s",
                 (str(status), end_time if end_time is not None else time.time(), error, traceback, run_id),
             )
-            return self._runs(cur, f"SELECT {_RUN_COLUMNS} FROM runs r WHERE r.id = %s", (run_id,))[0]
+            return self._runs(cur, f"SELECT {RUN_COLUMNS} FROM runs r WHERE r.id = %s", (run_id,))[0]
 
         return self._tx(run, retry_broken=False)
 
@@ -665,7 +607,7 @@ class PostgresStore(Store):
     def read_scalars(self, run_id: str, name: str, *, start: int = 0, stop: int | None = None) -> MetricHistory:
         def run(cur: "psycopg.Cursor") -> MetricHistory:
             metric_id, count = self._metric(cur, run_id, name, (MetricKind.SCALAR,))
-            lo, hi = _clamp(start, stop, count)
+            lo, hi = clamp(start, stop, count)
             first = lo - lo % _chunks.CHUNK_POINTS
             rows = cur.execute(
                 'SELECT "offset", step_min, steps, wall_times, vals FROM chunks WHERE metric_id = %s AND "offset" >= %s AND "offset" < %s'
@@ -692,7 +634,7 @@ class PostgresStore(Store):
     def read_records(self, run_id: str, name: str, *, start: int = 0, stop: int | None = None) -> list[Record]:
         def run(cur: "psycopg.Cursor") -> list[Record]:
             metric_id, count = self._metric(cur, run_id, name, (MetricKind.TABLE, MetricKind.IMAGE, MetricKind.HISTOGRAM))
-            lo, hi = _clamp(start, stop, count)
+            lo, hi = clamp(start, stop, count)
             rows = cur.execute(
                 "SELECT step, wall_time, meta, data FROM records WHERE metric_id = %s AND idx >= %s AND idx < %s ORDER BY idx",
                 (metric_id, lo, hi),
@@ -757,31 +699,6 @@ def _check_file(run_id: str, name: str) -> None:
     if not _SAFE_ID.fullmatch(run_id):
         raise InvalidArgumentError(f"run id {run_id!r} is not a valid run id")
 
-
-def _clamp(start: int, stop: int | None, count: int) -> tuple[int, int]:
-    if start < 0 or (stop is not None and stop < 0):
-        raise InvalidArgumentError(f"start and stop must be non-negative, got {start!r} and {stop!r}")
-    hi = count if stop is None else min(stop, count)
-    return min(start, hi), hi
-
-
-def _status_condition(statuses: Sequence[str], args: list[Any]) -> str:
-    """SQL for an effective-status filter; NotResponding is Running with a stale heartbeat."""
-    cutoff = time.time() - NOT_RESPONDING_AFTER
-    parts = []
-    for status in statuses:
-        if status == Status.NOT_RESPONDING:
-            parts.append("(r.status = %s AND r.heartbeat_time < %s)")
-            args += [str(Status.RUNNING), cutoff]
-        elif status == Status.RUNNING:
-            parts.append("(r.status = %s AND (r.heartbeat_time IS NULL OR r.heartbeat_time >= %s))")
-            args += [str(Status.RUNNING), cutoff]
-        elif status in TERMINAL_STATUSES:
-            parts.append("r.status = %s")
-            args.append(str(status))
-        else:
-            raise InvalidArgumentError(f"unknown status {status!r}; expected one of {[str(s) for s in Status]}")
-    return "(" + " OR ".join(parts) + ")"
 
 
 __all__ = ["DEFAULT_SCHEMA", "PostgresStore"]

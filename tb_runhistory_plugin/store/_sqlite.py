@@ -23,19 +23,18 @@ from .._types import (
     MetricHistory,
     MetricInfo,
     MetricKind,
-    NOT_RESPONDING_AFTER,
     Record,
     RecordBatch,
     RunInfo,
     ScalarBatch,
     Status,
     TERMINAL_STATUSES,
-    effective_status,
 )
 from .._validate import check_file_name
 from ..errors import ConflictError, InvalidArgumentError, NotFoundError, StoreError
 from . import _chunks
-from ._base import ROOTS, Store, depth_first
+from ._base import Store, depth_first
+from ._sql import RUN_COLUMNS, clamp, run_filter, run_infos
 from ._sqlite_schema import MIGRATIONS
 
 DB_FILE = "runhistory.db"
@@ -47,11 +46,7 @@ _MMAP_SIZE = 1 << 30  # bytes of the file mapped for reads
 _BATCH_MEMORY = 7 * 86_400.0  # seconds a write_metrics batch id is remembered
 _PRUNE_EVERY = 600.0  # seconds between prunes of old batch ids
 _IN_CHUNK = 500  # ids per "IN (...)" query, under SQLite's variable limit
-_RUN_COLUMNS = (
-    "r.id, r.experiment_id, r.parent_id, r.display_name, r.description, r.status, r.start_time, r.end_time, "
-    "r.heartbeat_time, r.error, r.traceback, r.logs_dir, "
-    "(SELECT COUNT(*) FROM runs c WHERE c.parent_id = r.id)"
-)
+_CONTAINS = "{col} LIKE {mark} ESCAPE '\\'"  # SQLite's LIKE ignores ASCII case
 _T = TypeVar("_T")
 _SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}")
 
@@ -301,68 +296,16 @@ class SQLiteStore(Store):
                 f"SELECT run_id, key, value FROM properties WHERE run_id IN ({marks}) ORDER BY key", part
             ):
                 props[run_id][key] = json.loads(value)
-        now = time.time()
-        return [
-            RunInfo(
-                id=row[0],
-                experiment_id=row[1],
-                parent_id=row[2],
-                display_name=row[3],
-                description=row[4],
-                status=effective_status(row[5], row[8], now),
-                start_time=row[6],
-                end_time=row[7],
-                heartbeat_time=row[8],
-                error=row[9],
-                traceback=row[10],
-                logs_dir=row[11],
-                child_count=row[12],
-                tags=tags[row[0]],
-                properties=props[row[0]],
-            )
-            for row in rows
-        ]
+        return run_infos(rows, tags, props)
 
     def get_run(self, run_id: str) -> RunInfo:
         def run(conn: sqlite3.Connection) -> RunInfo:
-            rows = conn.execute(f"SELECT {_RUN_COLUMNS} FROM runs r WHERE r.id = ?", (run_id,)).fetchall()
+            rows = conn.execute(f"SELECT {RUN_COLUMNS} FROM runs r WHERE r.id = ?", (run_id,)).fetchall()
             if not rows:
                 raise NotFoundError(f"no run {run_id!r} in store {self.uri}")
             return self._runs_from_rows(conn, rows)[0]
 
         return self._read(run)
-
-    def _run_filter(
-        self,
-        experiment_id: str,
-        parent_id: str | None,
-        status: Sequence[str] | None,
-        tags: Mapping[str, str | None] | None,
-        text: str | None,
-    ) -> tuple[str, list[Any]]:
-        where, args = ["r.experiment_id = ?"], [experiment_id]
-        if parent_id == ROOTS:
-            where.append("r.parent_id IS NULL")
-        elif parent_id is not None:
-            where.append("r.parent_id = ?")
-            args.append(parent_id)
-        if status:
-            where.append(_status_condition(status, args))
-        for key, value in (tags or {}).items():
-            if value is None:
-                where.append("EXISTS (SELECT 1 FROM tags t WHERE t.run_id = r.id AND t.key = ?)")
-                args.append(key)
-            else:
-                where.append("EXISTS (SELECT 1 FROM tags t WHERE t.run_id = r.id AND t.key = ? AND t.value = ?)")
-                args += [key, value]
-        if text:
-            pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            where.append(
-                "(r.display_name LIKE ? ESCAPE '\\' OR r.id LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM tags t WHERE t.run_id = r.id"
-                " AND (t.key LIKE ? ESCAPE '\\' OR t.value LIKE ? ESCAPE '\\')))"
-            )
-            args += [pattern] * 4
-        return " AND ".join(where), args
 
     def list_runs(
         self,
@@ -375,12 +318,12 @@ class SQLiteStore(Store):
         limit: int | None = None,
         offset: int = 0,
     ) -> list[RunInfo]:
-        where, args = self._run_filter(experiment_id, parent_id, status, tags, text)
+        where, args = run_filter(experiment_id, parent_id, status, tags, text, mark="?", contains=_CONTAINS)
         args += [-1 if limit is None else int(limit), int(offset)]
 
         def run(conn: sqlite3.Connection) -> list[RunInfo]:
             rows = conn.execute(
-                f"SELECT {_RUN_COLUMNS} FROM runs r WHERE {where} ORDER BY r.start_time, r.rowid LIMIT ? OFFSET ?", args
+                f"SELECT {RUN_COLUMNS} FROM runs r WHERE {where} ORDER BY r.start_time, r.rowid LIMIT ? OFFSET ?", args
             ).fetchall()
             return self._runs_from_rows(conn, rows)
 
@@ -395,7 +338,7 @@ class SQLiteStore(Store):
         tags: Mapping[str, str | None] | None = None,
         text: str | None = None,
     ) -> int:
-        where, args = self._run_filter(experiment_id, parent_id, status, tags, text)
+        where, args = run_filter(experiment_id, parent_id, status, tags, text, mark="?", contains=_CONTAINS)
         return self._retry(lambda: self._conn().execute(f"SELECT COUNT(*) FROM runs r WHERE {where}", args).fetchone()[0])
 
     def list_descendants(self, run_id: str) -> list[RunInfo]:
@@ -405,7 +348,7 @@ class SQLiteStore(Store):
             rows = conn.execute(
                 "WITH RECURSIVE tree(id) AS (SELECT id FROM runs WHERE parent_id = ?"
                 " UNION ALL SELECT r.id FROM runs r JOIN tree ON r.parent_id = tree.id)"
-                f" SELECT {_RUN_COLUMNS} FROM tree JOIN runs r ON r.id = tree.id ORDER BY r.start_time, r.rowid",
+                f" SELECT {RUN_COLUMNS} FROM tree JOIN runs r ON r.id = tree.id ORDER BY r.start_time, r.rowid",
                 (run_id,),
             ).fetchall()
             return depth_first(run_id, self._runs_from_rows(conn, rows))
@@ -639,7 +582,7 @@ class SQLiteStore(Store):
     def read_scalars(self, run_id: str, name: str, *, start: int = 0, stop: int | None = None) -> MetricHistory:
         def run(conn: sqlite3.Connection) -> MetricHistory:
             metric_id, count = self._metric(conn, run_id, name, (MetricKind.SCALAR,))
-            lo, hi = _clamp(start, stop, count)
+            lo, hi = clamp(start, stop, count)
             first = lo - lo % _chunks.CHUNK_POINTS
             rows = conn.execute(
                 'SELECT "offset", step_min, steps, wall_times, vals FROM chunks'
@@ -665,7 +608,7 @@ class SQLiteStore(Store):
     def read_records(self, run_id: str, name: str, *, start: int = 0, stop: int | None = None) -> list[Record]:
         def run(conn: sqlite3.Connection) -> list[Record]:
             metric_id, count = self._metric(conn, run_id, name, (MetricKind.TABLE, MetricKind.IMAGE, MetricKind.HISTOGRAM))
-            lo, hi = _clamp(start, stop, count)
+            lo, hi = clamp(start, stop, count)
             rows = conn.execute(
                 "SELECT step, wall_time, meta, data FROM records WHERE metric_id = ? AND idx >= ? AND idx < ? ORDER BY idx",
                 (metric_id, lo, hi),
@@ -712,29 +655,3 @@ class SQLiteStore(Store):
             raise NotFoundError(f"run {run_id!r} has no file {name!r}")
         with open(self._file_path(run_id, name), "rb") as handle:
             return handle.read()
-
-
-def _clamp(start: int, stop: int | None, count: int) -> tuple[int, int]:
-    if start < 0 or (stop is not None and stop < 0):
-        raise InvalidArgumentError(f"start and stop must be non-negative, got {start!r} and {stop!r}")
-    hi = count if stop is None else min(stop, count)
-    return min(start, hi), hi
-
-
-def _status_condition(statuses: Sequence[str], args: list[Any]) -> str:
-    """SQL for an effective-status filter; NotResponding is Running with a stale heartbeat."""
-    cutoff = time.time() - NOT_RESPONDING_AFTER
-    parts = []
-    for status in statuses:
-        if status == Status.NOT_RESPONDING:
-            parts.append("(r.status = ? AND r.heartbeat_time < ?)")
-            args += [Status.RUNNING, cutoff]
-        elif status == Status.RUNNING:
-            parts.append("(r.status = ? AND (r.heartbeat_time IS NULL OR r.heartbeat_time >= ?))")
-            args += [Status.RUNNING, cutoff]
-        elif status in TERMINAL_STATUSES:
-            parts.append("r.status = ?")
-            args.append(status)
-        else:
-            raise InvalidArgumentError(f"unknown status {status!r}; expected one of {[str(s) for s in Status]}")
-    return "(" + " OR ".join(parts) + ")"

@@ -1,0 +1,112 @@
+"""SQL shared by the SQLite and PostgreSQL stores: run filters and range checks.
+
+The dialects differ only in the parameter mark (`?` or `%s`) and in how a case-insensitive
+substring match is spelt, so both are arguments here.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Mapping, Sequence
+
+from .._types import NOT_RESPONDING_AFTER, TERMINAL_STATUSES, RunInfo, Status, effective_status
+from ..errors import InvalidArgumentError
+from ._base import ROOTS
+
+
+# The columns run_infos() reads, over `runs r`, the child count included.
+RUN_COLUMNS = (
+    "r.id, r.experiment_id, r.parent_id, r.display_name, r.description, r.status, r.start_time, r.end_time, "
+    "r.heartbeat_time, r.error, r.traceback, r.logs_dir, "
+    "(SELECT COUNT(*) FROM runs c WHERE c.parent_id = r.id)"
+)
+
+
+def run_infos(rows: Sequence[Sequence[Any]], tags: Mapping[str, Mapping[str, str]], properties: Mapping[str, Mapping[str, Any]]) -> list[RunInfo]:
+    """RunInfos from RUN_COLUMNS rows and each run's tags and properties, statuses as of now."""
+    now = time.time()
+    return [
+        RunInfo(
+            id=row[0],
+            experiment_id=row[1],
+            parent_id=row[2],
+            display_name=row[3],
+            description=row[4],
+            status=effective_status(row[5], row[8], now),
+            start_time=row[6],
+            end_time=row[7],
+            heartbeat_time=row[8],
+            error=row[9],
+            traceback=row[10],
+            logs_dir=row[11],
+            child_count=row[12],
+            tags=tags[row[0]],
+            properties=properties[row[0]],
+        )
+        for row in rows
+    ]
+
+
+def clamp(start: int, stop: int | None, count: int) -> tuple[int, int]:
+    """[start, stop) of a series of `count` points, checked and cut to what exists."""
+    if start < 0 or (stop is not None and stop < 0):
+        raise InvalidArgumentError(f"start and stop must be non-negative, got {start!r} and {stop!r}")
+    hi = count if stop is None else min(stop, count)
+    return min(start, hi), hi
+
+
+def status_condition(statuses: Sequence[str], args: list[Any], mark: str) -> str:
+    """SQL for an effective-status filter; NotResponding is Running with a stale heartbeat."""
+    cutoff = time.time() - NOT_RESPONDING_AFTER
+    parts = []
+    for status in statuses:
+        if status == Status.NOT_RESPONDING:
+            parts.append(f"(r.status = {mark} AND r.heartbeat_time < {mark})")
+            args += [str(Status.RUNNING), cutoff]
+        elif status == Status.RUNNING:
+            parts.append(f"(r.status = {mark} AND (r.heartbeat_time IS NULL OR r.heartbeat_time >= {mark}))")
+            args += [str(Status.RUNNING), cutoff]
+        elif status in TERMINAL_STATUSES:
+            parts.append(f"r.status = {mark}")
+            args.append(str(status))
+        else:
+            raise InvalidArgumentError(f"unknown status {status!r}; expected one of {[str(s) for s in Status]}")
+    return "(" + " OR ".join(parts) + ")"
+
+
+def run_filter(
+    experiment_id: str,
+    parent_id: str | None,
+    status: Sequence[str] | None,
+    tags: Mapping[str, str | None] | None,
+    text: str | None,
+    *,
+    mark: str,
+    contains: str,
+) -> tuple[str, list[Any]]:
+    """WHERE clause and arguments for list_runs/count_runs over `runs r`.
+
+    `contains` is the dialect's case-insensitive match of a column against one parameter, with
+    `{col}` and `{mark}` in it; '%', '_' and '\\' in the searched text are literal.
+    """
+    where, args = [f"r.experiment_id = {mark}"], [experiment_id]
+    if parent_id == ROOTS:
+        where.append("r.parent_id IS NULL")
+    elif parent_id is not None:
+        where.append(f"r.parent_id = {mark}")
+        args.append(parent_id)
+    if status:
+        where.append(status_condition(status, args, mark))
+    for key, value in (tags or {}).items():
+        if value is None:
+            where.append(f"EXISTS (SELECT 1 FROM tags t WHERE t.run_id = r.id AND t.key = {mark})")
+            args.append(key)
+        else:
+            where.append(f"EXISTS (SELECT 1 FROM tags t WHERE t.run_id = r.id AND t.key = {mark} AND t.value = {mark})")
+            args += [key, value]
+    if text:
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        match = [contains.format(col=col, mark=mark) for col in ("r.display_name", "r.id", "t.key", "t.value")]
+        where.append(f"({match[0]} OR {match[1]} OR EXISTS (SELECT 1 FROM tags t WHERE t.run_id = r.id AND ({match[2]} OR {match[3]})))")
+        args += [pattern] * 4
+    return " AND ".join(where), args
