@@ -43,6 +43,7 @@ logger = logging.getLogger(__name__)
 
 PLUGIN_ENTRY_POINT = "runhistory"  # name in the `tensorboard_plugins` entry-point group
 _STORE_FLAG = "--runhistory_store"
+TOKEN_ENV = "RUNHISTORY_TOKEN"  # what HttpStore reads when given no token
 _POLL = 0.05  # seconds between checks while waiting for the child
 _STOP_GRACE = 10.0  # seconds the child gets to exit after its stdin closes
 _LOG_TAIL = 4000  # characters of the child's output quoted in a start-up error
@@ -278,18 +279,18 @@ class Tensorboard:
                 logger.warning("syncing %s failed: %s", self.local_root, exc)
 
     # -- the child process ---------------------------------------------------------------------
-    def _store_uri(self) -> str | None:
+    def _store_obj(self) -> Any:
         from ._experiment import Experiment, resolve_store
         from ._run import Run
 
         if self.store is not None:
-            return resolve_store(self.store).uri
+            return resolve_store(self.store)
         items = self.runs if isinstance(self.runs, (list, tuple, set, frozenset)) else [self.runs]
         for item in items:
             if isinstance(item, Run):
-                return item._store.uri
+                return item._store
             if isinstance(item, Experiment):
-                return item.store.uri
+                return item.store
         return None
 
     def _launch(self) -> None:
@@ -297,9 +298,13 @@ class Tensorboard:
         status = os.path.join(self._status_dir, "status.json")
         self._log_path = os.path.join(self._status_dir, "tensorboard.log")
         args = ["--logdir", self.local_root, "--host", self.host, "--port", str(self.port), "--reload_interval", str(self.reload_interval)]
-        uri = self._store_uri()
-        if uri is not None and plugin_installed():
-            args += [_STORE_FLAG, uri]
+        store = self._store_obj()
+        env = dict(os.environ)
+        if store is not None and plugin_installed():
+            args += [_STORE_FLAG, store.uri]
+            # A server's token goes through the environment, never the command line (ps shows that).
+            if getattr(store, "token", None):
+                env[TOKEN_ENV] = store.token
         args += self.tensorboard_args
         with open(self._log_path, "wb") as log:
             self._proc = subprocess.Popen(
@@ -308,6 +313,7 @@ class Tensorboard:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 close_fds=True,
+                env=env,
             )
         deadline = time.monotonic() + self.startup_timeout
         while True:

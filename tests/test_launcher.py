@@ -198,3 +198,27 @@ def test_temporary_local_root_is_removed(tmp_path):
     assert os.path.isdir(root)
     board.stop()
     assert not os.path.exists(root)
+
+
+@pytest.mark.parametrize("kind", ["postgresql", "http"])
+def test_the_launcher_serves_a_team_store_unchanged(tmp_path, kind):
+    """The Tensorboard launcher over a PostgreSQL store and over a server URL with a token."""
+    import requests
+
+    from backends_extra import make_http, make_postgresql
+
+    store = make_postgresql(tmp_path) if kind == "postgresql" else make_http(tmp_path)
+    try:
+        exp = Experiment(f"team-{kind}", store=store)
+        with exp.start_logging(display_name="shared") as run:
+            run.log_list("loss", [3.0, 2.0, 1.0])
+        with Tensorboard([run], local_root=str(tmp_path / "tb"), port=0) as tb:
+            base = tb.url + "data/plugin/runhistory"
+            listing = requests.get(tb.url + "data/plugins_listing", timeout=30).json()
+            assert listing["runhistory"]["enabled"]
+            names = [e["name"] for e in requests.get(base + "/experiments", timeout=30).json()["experiments"]]
+            assert exp.name in names
+            series = requests.get(base + "/series", params={"run": run.id, "name": "loss", "raw": 1}, timeout=30).json()
+            assert series["points"]["value"] == [3.0, 2.0, 1.0]
+    finally:
+        store.close()

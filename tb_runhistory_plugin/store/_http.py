@@ -207,6 +207,11 @@ class HttpStore(Store):
         self._closed = False
 
     # -- transport ---------------------------------------------------------
+
+    @property
+    def token(self) -> str | None:
+        """The bearer token this client sends (so a launched TensorBoard can be given it)."""
+        return self._token
     def _session(self) -> requests.Session:
         session = getattr(self._local, "session", None)
         if session is None:
