@@ -58,7 +58,7 @@ setup(
             "playwright>=1.55,<2",
             "matplotlib>=3.7,<4",
         ],
-        "bench": ["mlflow", "aim", "tensorboardX"],
+        "bench": ["mlflow>=3,<4", "aim>=3.29,<4", "tensorboardX>=2.6,<3"],
     },
     cmdclass={"build_py": _BuildWithFrontend},
     entry_points={

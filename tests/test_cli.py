@@ -342,3 +342,22 @@ def test_demo_again_adds_runs_and_stops_on_sigterm(tmp_path):
         assert {"ridge-sweep/alpha0.7", "ridge-sweep_2/alpha0.7"} <= set(runs)
     finally:
         _stop_and_check(proc, signal.SIGTERM)
+
+
+def test_export_and_import_report_as_json(tmp_path, capsys):
+    import json
+
+    from tb_runhistory_plugin import Experiment
+    from tb_runhistory_plugin.cli import main
+
+    store = str(tmp_path / "store")
+    with Experiment("json-report", store=store).start_logging(display_name="r") as run:
+        run.log_list("loss", [3.0, 2.0, 1.0])
+    capsys.readouterr()
+    assert main(["export", str(tmp_path / "tb"), "--experiment", "json-report", "--store", store, "--json"]) == 0
+    exported = json.loads(capsys.readouterr().out)
+    assert exported["scalars"] == 3 and list(exported["run_dirs"]) == [run.id]
+    assert main(["import", str(tmp_path / "tb"), "--experiment", "reimported", "--store", store, "--json"]) == 0
+    imported = json.loads(capsys.readouterr().out)
+    assert imported["experiment"] == "reimported" and imported["runs_created"] == 1 and imported["scalars"] == 3
+    assert imported["ok"] is True

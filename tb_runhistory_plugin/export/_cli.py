@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import sys
 
 from ..errors import InvalidArgumentError
@@ -25,6 +27,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     export.add_argument("--no-children", action="store_true", help="do not export child runs")
     export.add_argument("--no-logs", action="store_true", help="do not mirror runs' own event-file folders")
     export.add_argument("--store", help=_STORE_HELP)
+    export.add_argument("--json", action="store_true", help="print the export report as JSON for scripts")
     imp = sub.add_parser(
         "import",
         help="read TensorBoard event files into the store",
@@ -34,6 +37,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     imp.add_argument("logdir", help="TensorBoard logdir to read")
     imp.add_argument("--experiment", help="experiment to import into (default: the logdir's name)")
     imp.add_argument("--store", help=_STORE_HELP)
+    imp.add_argument("--json", action="store_true", help="print the import report as JSON for scripts")
 
 
 def run_export(store: Store, args: argparse.Namespace) -> int:
@@ -49,6 +53,9 @@ def run_export(store: Store, args: argparse.Namespace) -> int:
     if not targets:
         raise InvalidArgumentError("export needs --experiment NAME or at least one --run RUN_ID")
     report = export_to_tensorboard(targets, args.logdir, recursive=not args.no_children, store=store, logs=not args.no_logs)
+    if args.json:
+        print(json.dumps({**dataclasses.asdict(report), "points_per_second": report.points_per_second}, indent=2))
+        return 0
     print(
         f"exported {len(report.run_dirs)} runs to {report.logdir}: {report.scalars:,} scalar points "
         f"({report.points_per_second:,.0f}/s), {report.records:,} other summaries"
@@ -64,6 +71,9 @@ def run_import(store: Store, args: argparse.Namespace) -> int:
     from ._importer import import_tensorboard
 
     report = import_tensorboard(args.logdir, experiment=args.experiment, store=store)
+    if args.json:
+        print(json.dumps({**dataclasses.asdict(report), "ok": report.ok}, indent=2))
+        return 0 if report.ok else 1
     print(
         f"imported into experiment {report.experiment!r}: {report.runs_created} new runs, {report.runs_updated} updated, "
         f"{report.scalars:,} scalar points, {report.records:,} other records"
