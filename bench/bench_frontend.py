@@ -1,6 +1,6 @@
 """Frontend speed in a real browser: the Run History tab in a real TensorBoard, in headless Chromium.
 
-Targets (issue 5):
+Targets:
   tree      open the tab over an experiment with 1,000 runs and show the tree: under 1 s
             (from the click on the "Run History" tab to the first painted rows of the table)
   overlay   20 runs x 100,000 points in one chart: first paint under 500 ms after the data arrives
