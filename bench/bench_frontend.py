@@ -19,7 +19,6 @@ names an existing one. Needs Debian's chromium (apt-get install -y chromium) and
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 import json
 import math
 import os
@@ -30,10 +29,12 @@ import tempfile
 import time
 
 from playwright.sync_api import expect, sync_playwright
-from tensorboard import default, program
 from tensorboard.summary import Writer
 
 from tb_runhistory_plugin import Experiment
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
+from tensorboard_server import start_tensorboard  # noqa: E402 - the tests' in-process TensorBoard
 
 CHROMIUM = os.environ.get("RUNHISTORY_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
@@ -61,32 +62,6 @@ def build_store(path: str) -> None:
             run.log_list("loss", [1.0 / (s + 1) + i * 1e-4 for s in range(20)])
             run.log("val/acc", 0.5 + (i % 100) / 200)
     print(f"built the store in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
-
-
-def start_tensorboard(store: str, logdir: str):
-    """TensorBoard with the plugin in this process; returns (url, stop)."""
-    plugins = default.get_plugins()
-    if "runhistory" not in {e.name for e in importlib.metadata.entry_points(group="tensorboard_plugins")}:
-        from tb_runhistory_plugin.plugin.loader import RunHistoryLoader
-
-        plugins = plugins + [RunHistoryLoader()]
-    servers = []
-
-    def factory(app, flags):
-        server = program.create_port_scanning_werkzeug_server(app, flags)
-        servers.append(server)
-        return server
-
-    tb = program.TensorBoard(plugins=plugins, server_class=factory)
-    tb.configure(argv=[None, "--logdir", logdir, "--host", "127.0.0.1", "--port", "0", "--runhistory_store", store])
-    url = tb.launch()
-
-    def stop():
-        for server in servers:
-            server.shutdown()
-            server.server_close()
-
-    return url, stop
 
 
 def experiment_ids(url: str) -> dict[str, str]:
@@ -210,7 +185,7 @@ def main(argv=None) -> int:
     writer = Writer(os.path.join(logdir, "native"))  # so the native tabs are active
     writer.add_scalar("loss", 1.0, step=0)
     writer.close()
-    url, stop = start_tensorboard(store, logdir)
+    url, stop = start_tensorboard(logdir, "--runhistory_store", store)
     try:
         exps = experiment_ids(url)
         overlay_ids = run_ids(url, exps["bench-overlay"])

@@ -41,6 +41,9 @@ import numpy as np
 from tb_runhistory_plugin._types import ScalarBatch, Status
 from tb_runhistory_plugin.store import SQLiteStore
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
+from tensorboard_server import start_tensorboard  # noqa: E402 - the tests' in-process TensorBoard
+
 BIG_POINTS = 10_000_000
 SPIKE_AT = 7_654_321
 RUNS = 10_000
@@ -206,23 +209,7 @@ def in_process(folder: str, repeat: int) -> None:
 
 def against_tensorboard(folder: str, repeat: int) -> None:
     """Both plugins in one real TensorBoard, timed over a socket."""
-    from tensorboard import default, program
-
-    from tb_runhistory_plugin.plugin.loader import RunHistoryLoader
-
-    servers = []
-
-    def server_class(app, flags):
-        servers.append(program.create_port_scanning_werkzeug_server(app, flags))
-        return servers[-1]
-
-    plugins = default.get_plugins()
-    if not any(p is RunHistoryLoader or isinstance(p, RunHistoryLoader) for p in plugins):
-        plugins = plugins + [RunHistoryLoader()]
-    tb = program.TensorBoard(plugins=plugins, server_class=server_class)
-    tb.configure(argv=[None, "--logdir", os.path.join(folder, "logdir"), "--host", "127.0.0.1", "--port", "0",
-                       "--runhistory_store", os.path.join(folder, "store")])
-    base = tb.launch()
+    base, stop_tensorboard = start_tensorboard(os.path.join(folder, "logdir"), "--runhistory_store", os.path.join(folder, "store"))
 
     def get(path: str, data: bytes | None = None) -> bytes:
         """The raw (gzipped) body, as a browser receives it."""
@@ -266,8 +253,7 @@ def against_tensorboard(folder: str, repeat: int) -> None:
 
     rows = [row(label, timed(call, repeat), None, f"{size(call()) / 1024:.0f} KiB gzipped") for label, call in cases]
     print_table(f"Over a socket, one TensorBoard serving both (Accept-Encoding: gzip); {repeat} runs each", rows)
-    servers[0].shutdown()
-    servers[0].server_close()
+    stop_tensorboard()
 
 
 def main(argv: list[str] | None = None) -> int:

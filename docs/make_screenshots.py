@@ -10,20 +10,22 @@ the plugin in this process, and drives Debian's Chromium with Playwright.
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 import math
 import os
 import random
 import re
+import sys
 import tempfile
 import threading
 
 import numpy as np
 from playwright.sync_api import expect, sync_playwright
-from tensorboard import default, program
 from tensorboard.summary import Writer
 
 from tb_runhistory_plugin import Experiment
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
+from tensorboard_server import start_tensorboard  # noqa: E402 - the tests' in-process TensorBoard
 
 CHROMIUM = os.environ.get("RUNHISTORY_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
@@ -107,24 +109,6 @@ def build(store: str, logdir: str):
     return live, stop
 
 
-def start_tensorboard(store: str, logdir: str):
-    plugins = default.get_plugins()
-    if "runhistory" not in {e.name for e in importlib.metadata.entry_points(group="tensorboard_plugins")}:
-        from tb_runhistory_plugin.plugin.loader import RunHistoryLoader
-
-        plugins = plugins + [RunHistoryLoader()]
-    servers = []
-
-    def factory(app, flags):
-        server = program.create_port_scanning_werkzeug_server(app, flags)
-        servers.append(server)
-        return server
-
-    tb = program.TensorBoard(plugins=plugins, server_class=factory)
-    tb.configure(argv=[None, "--logdir", logdir, "--host", "127.0.0.1", "--port", "0", "--runhistory_store", store])
-    return tb.launch(), servers
-
-
 def row(frame, text):
     return frame.locator(".rh-row[data-id]").filter(has=frame.locator(".rh-name", has_text=re.compile(f"^{re.escape(text)}$")))
 
@@ -195,7 +179,7 @@ def main(argv=None) -> None:
     with tempfile.TemporaryDirectory(prefix="runhistory-shots-") as tmp:
         store, logdir = os.path.join(tmp, "store"), os.path.join(tmp, "logdir")
         live, stop = build(store, logdir)
-        url, servers = start_tensorboard(store, logdir)
+        url, stop_tensorboard = start_tensorboard(logdir, "--runhistory_store", store)
         try:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -208,9 +192,7 @@ def main(argv=None) -> None:
         finally:
             stop.set()
             live.complete()
-            for server in servers:
-                server.shutdown()
-                server.server_close()
+            stop_tensorboard()
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ system browser is used through `executable_path`). Without them the module is sk
 
 from __future__ import annotations
 
-import importlib.metadata
 import json
 import math
 import os
@@ -25,10 +24,10 @@ if os.environ.get("RUNHISTORY_REQUIRE_BROWSER"):  # CI: a missing browser is a f
     assert os.path.exists("/usr/bin/chromium"), "no Chromium at /usr/bin/chromium (apt-get install -y chromium)"
 pytest.importorskip("playwright.sync_api", reason="pip install playwright (the browser tests drive Chromium with it)")
 from playwright.sync_api import expect, sync_playwright
-from tensorboard import default, program
 from tensorboard.summary import Writer
 
 from tb_runhistory_plugin import Experiment
+from tensorboard_server import serve_tensorboard
 
 CHROMIUM = os.environ.get("RUNHISTORY_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
@@ -44,17 +43,6 @@ pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"no Chromi
 def loss(alpha: float, step: int) -> float:
     """The logged train/loss of child `alpha` at `step` (the test checks the drawn values against it)."""
     return (1 + alpha) / (step + 1) + 0.01 * math.sin(step)
-
-
-def _plugins():
-    """TensorBoard's plugins plus ours (once the entry point is installed, default already has it)."""
-    plugins = default.get_plugins()
-    names = {e.name for e in importlib.metadata.entry_points(group="tensorboard_plugins")}
-    if "runhistory" not in names:
-        from tb_runhistory_plugin.plugin.loader import RunHistoryLoader
-
-        plugins = plugins + [RunHistoryLoader()]
-    return plugins
 
 
 @pytest.fixture(scope="module")
@@ -92,20 +80,8 @@ def data(tmp_path_factory):
 @pytest.fixture(scope="module")
 def tensorboard_url(data):
     """A real TensorBoard with the plugin, served from a daemon thread; stopped after the module."""
-    servers = []
-
-    def server_factory(app, flags):
-        server = program.create_port_scanning_werkzeug_server(app, flags)
-        servers.append(server)
-        return server
-
-    tb = program.TensorBoard(plugins=_plugins(), server_class=server_factory)
-    tb.configure(argv=[None, "--logdir", data.logdir, "--host", "127.0.0.1", "--port", "0", "--runhistory_store", data.store])
-    url = tb.launch()
-    yield url
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+    with serve_tensorboard(data.logdir, "--runhistory_store", data.store) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

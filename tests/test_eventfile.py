@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
@@ -17,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tensorboard import default, program
+from tensorboard import default
 from tensorboard.backend.event_processing import event_file_loader
 from tensorboard.compat.proto import event_pb2, summary_pb2
 from tensorboard.compat.tensorflow_stub.pywrap_tensorflow import masked_crc32c as tb_masked_crc32c
@@ -33,6 +32,7 @@ from tb_runhistory_plugin.export._eventfile import (
     EventFileWriter,
     iter_records,
 )
+from tensorboard_server import serve_tensorboard
 
 WALL0 = 1_700_000_000.123456789
 TAGS = ["loss", "train/acc/top-1", "über/λ 学习率"]
@@ -402,26 +402,10 @@ def test_iter_records_missing_file(tmp_path: Path) -> None:
 # --- a real TensorBoard --------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
 def tensorboard(logdir: Path, load_fast: str):
-    """TensorBoard in-process on a free port; yields its base URL."""
-    servers = []
-
-    def factory(app, flags):
-        server = program.create_port_scanning_werkzeug_server(app, flags)
-        servers.append(server)
-        return server
-
-    board = program.TensorBoard(plugins=default.get_static_plugins(), server_class=factory)
+    """TensorBoard's own plugins in-process on a free port; yields its base URL."""
     # No --samples_per_plugin: "scalars=0" makes both loaders serve zero points, not all of them.
-    argv = [None, "--logdir", str(logdir), "--host", "127.0.0.1", "--port", "0", "--load_fast", load_fast]
-    board.configure(argv=argv)
-    url = board.launch()
-    try:
-        yield url
-    finally:
-        servers[0].shutdown()
-        servers[0].server_close()
+    return serve_tensorboard(logdir, "--load_fast", load_fast, plugins=default.get_static_plugins())
 
 
 def get_json(url: str, route: str, **query: object):

@@ -15,7 +15,8 @@ from importlib import metadata
 import pytest
 
 from tb_runhistory_plugin import Experiment
-from tb_runhistory_plugin.plugin import PLUGIN_NAME, RunHistoryLoader
+from tb_runhistory_plugin.plugin import PLUGIN_NAME
+from tensorboard_server import serve_tensorboard
 
 ENTRY_POINT = "tb_runhistory_plugin.plugin.loader:RunHistoryLoader"
 
@@ -56,27 +57,9 @@ def check_served(base: str, run_id: str) -> None:
 
 
 def test_in_process_tensorboard(tmp_path, store):
-    from tensorboard import default, program
-
     path, run_id = store
-    servers = []
-
-    def server_class(app, flags):
-        servers.append(program.create_port_scanning_werkzeug_server(app, flags))
-        return servers[-1]
-
-    plugins = default.get_plugins()  # includes the installed entry point, once setup.py has it
-    if not registered():
-        plugins = plugins + [RunHistoryLoader()]
-    tb = program.TensorBoard(plugins=plugins, server_class=server_class)
-    tb.configure(argv=[None, "--logdir", str(tmp_path / "empty-logdir"), "--host", "127.0.0.1", "--port", "0",
-                       "--load_fast", "false", "--runhistory_store", path])
-    url = tb.launch()
-    try:
+    with serve_tensorboard(tmp_path / "empty-logdir", "--load_fast", "false", "--runhistory_store", path) as url:
         check_served(url, run_id)
-    finally:
-        servers[0].shutdown()
-        servers[0].server_close()
 
 
 def _tensorboard_command() -> list[str]:
@@ -84,7 +67,10 @@ def _tensorboard_command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "tensorboard.main"]
 
 
-@pytest.mark.skipif(not registered(), reason=f"entry point {PLUGIN_NAME} = {ENTRY_POINT} is not installed yet (setup.py)")
+def test_the_entry_point_is_registered():
+    assert registered(), f"entry point {PLUGIN_NAME} = {ENTRY_POINT} is not installed (pip install -e .)"
+
+
 def test_the_tensorboard_command_loads_the_installed_plugin(tmp_path, store):
     path, run_id = store
     (tmp_path / "logs").mkdir()

@@ -15,6 +15,7 @@ import pytest
 from backends_extra import POSTGRES_URL, drop_schema, make_postgresql, new_schema_url, require_postgres
 from tb_runhistory_plugin import Experiment, InvalidArgumentError, NotFoundError, StoreError
 from tb_runhistory_plugin._types import ScalarBatch
+from tensorboard_server import serve_tensorboard
 
 pytestmark = pytest.mark.usefixtures("_postgres")
 
@@ -214,32 +215,15 @@ def test_ending_a_run_waits_for_writes_in_flight(pg):
 
 def test_tensorboard_reads_a_postgresql_store(schema_url, tmp_path):
     import requests
-    from tensorboard import default, program
-
 
     with _open(schema_url) as writer:
         with Experiment("shared", store=writer).start_logging("r") as run:
             run.log_list("loss", [3.0, 2.0, float("nan"), 1.0])
-    servers = []
-
-    def server_class(app, flags):
-        servers.append(program.create_port_scanning_werkzeug_server(app, flags))
-        return servers[-1]
-
-    plugins = default.get_plugins()  # the installed entry point brings the Run History loader
-    tb = program.TensorBoard(plugins=plugins, server_class=server_class)
-    tb.configure(
-        argv=[None, "--logdir", str(tmp_path), "--host", "127.0.0.1", "--port", "0", "--load_fast", "false", "--runhistory_store", schema_url]
-    )
-    base = tb.launch()
-    try:
+    with serve_tensorboard(tmp_path, "--load_fast", "false", "--runhistory_store", schema_url) as base:
         experiments = requests.get(base + "data/plugin/runhistory/experiments", timeout=30).json()["experiments"]
         assert [e["name"] for e in experiments] == ["shared"]
         series = requests.get(base + f"data/plugin/runhistory/series?run={run.id}&name=loss", timeout=30).json()
         assert series["buckets"]["first"] == [3.0, 2.0, "NaN", 1.0]
-    finally:
-        servers[0].shutdown()
-        servers[0].server_close()
 
 
 def test_survives_a_database_restart_of_pooled_connections(pg):

@@ -20,6 +20,7 @@ from tb_runhistory_plugin import Experiment, InvalidArgumentError, PayloadTooLar
 from tb_runhistory_plugin.server import ROUTES, RunHistoryApp
 from tb_runhistory_plugin.server import app as app_module
 from tb_runhistory_plugin.store._http import HttpStore
+from tensorboard_server import serve_tensorboard
 
 TOKEN = "s3cr3t-t0ken-never-logged"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -332,8 +333,7 @@ def test_server_command_serves_a_store_with_a_token(server_process):
 
 
 def test_tensorboard_reads_a_server_url(server_process, tmp_path, monkeypatch):
-    from tensorboard import default, program
-
+    import requests
 
     url, _ = server_process
     writer = HttpStore(url, token=TOKEN, timeout=10)
@@ -341,23 +341,8 @@ def test_tensorboard_reads_a_server_url(server_process, tmp_path, monkeypatch):
         run.log_list("loss", [3.0, 2.0, float("nan"), 1.0])
     writer.close()
     monkeypatch.setenv("RUNHISTORY_TOKEN", TOKEN)
-    servers = []
-
-    def server_class(app, flags):
-        servers.append(program.create_port_scanning_werkzeug_server(app, flags))
-        return servers[-1]
-
-    plugins = default.get_plugins()  # the installed entry point brings the Run History loader
-    tb = program.TensorBoard(plugins=plugins, server_class=server_class)
-    tb.configure(argv=[None, "--logdir", str(tmp_path), "--host", "127.0.0.1", "--port", "0", "--load_fast", "false", "--runhistory_store", url])
-    base = tb.launch()
-    try:
-        import requests
-
+    with serve_tensorboard(tmp_path, "--load_fast", "false", "--runhistory_store", url) as base:
         experiments = requests.get(base + "data/plugin/runhistory/experiments", timeout=30).json()["experiments"]
         assert [e["name"] for e in experiments] == ["remote"]
         series = requests.get(base + f"data/plugin/runhistory/series?run={run.id}&name=loss", timeout=30).json()
         assert series["buckets"]["first"] == [3.0, 2.0, "NaN", 1.0]
-    finally:
-        servers[0].shutdown()
-        servers[0].server_close()
