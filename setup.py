@@ -44,6 +44,7 @@ setup(
         "requests>=2.31,<3",
         "google-crc32c>=1.5,<2",
         "orjson>=3.8,<4",
+        "psutil>=5.9,<8",
     ],
     extras_require={
         "postgres": ["psycopg[binary]>=3.1,<4"],
@@ -57,6 +58,7 @@ setup(
             "pyyaml>=6,<7",
             "playwright>=1.55,<2",
             "matplotlib>=3.7,<4",
+            "tensorboardX>=2.6,<3",
         ],
         "bench": ["mlflow>=3,<4", "aim>=3.29,<4", "tensorboardX>=2.6,<3"],
     },

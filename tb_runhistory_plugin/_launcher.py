@@ -37,6 +37,8 @@ import time
 from collections.abc import Sequence
 from typing import Any, Self
 
+import psutil
+
 from .errors import ConflictError, InvalidArgumentError, RunHistoryError
 
 logger = logging.getLogger(__name__)
@@ -77,36 +79,19 @@ def _check_port_free(host: str, port: int) -> None:
             # Anything else (no IPv6, a privileged port) TensorBoard reports itself, in its words.
 
 
-def _process_table() -> dict[int, tuple[int, str]]:
-    """pid -> (parent pid, start time) of live processes (zombies left out) from /proc; empty without /proc."""
-    table = {}
-    with contextlib.suppress(OSError):
-        for entry in os.listdir("/proc"):
-            if entry.isdigit():
-                with contextlib.suppress(OSError, IndexError, ValueError):
-                    with open(f"/proc/{entry}/stat", "rb") as handle:
-                        fields = handle.read().rsplit(b")", 1)[1].split()
-                    if fields[0] != b"Z":
-                        table[int(entry)] = (int(fields[1]), fields[19].decode())
-    return table
+def _descendants(pid: int) -> list[psutil.Process]:
+    """Every live process below ``pid``; psutil remembers each one's start time, so a reused pid is never mistaken for it."""
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.Error:
+        return []
 
 
-def _descendants(pid: int) -> list[tuple[int, str]]:
-    """(pid, start time) of every process below ``pid``."""
-    table = _process_table()
-    found, frontier = [], [pid]
-    while frontier:
-        parent = frontier.pop()
-        for child, (ppid, started) in table.items():
-            if ppid == parent:
-                found.append((child, started))
-                frontier.append(child)
-    return found
-
-
-def _alive(pid: int, started: str) -> bool:
-    table = _process_table()
-    return table.get(pid, (0, ""))[1] == started if table else False
+def _alive(process: psutil.Process) -> bool:
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
 
 
 class Tensorboard:
@@ -163,7 +148,7 @@ class Tensorboard:
         self.url: str | None = None
         self.last_error: BaseException | None = None
         self._proc: subprocess.Popen[bytes] | None = None
-        self._children: list[tuple[int, str]] = []
+        self._children: list[psutil.Process] = []
         self._thread: threading.Thread | None = None
         self._stop_event = threading.Event()
         self._lock = threading.RLock()
@@ -348,10 +333,10 @@ class Tensorboard:
         children = self._children or _descendants(proc.pid)
         with contextlib.suppress(OSError):
             proc.stdin.close()  # type: ignore[union-attr]
-        for pid, started in children:  # the Rust data server would only notice its closed stdin later
-            if _alive(pid, started):
-                with contextlib.suppress(OSError):
-                    os.kill(pid, signal.SIGTERM)
+        for child in children:  # the Rust data server would only notice its closed stdin later
+            if _alive(child):
+                with contextlib.suppress(psutil.Error):
+                    child.terminate()
         try:
             proc.wait(_STOP_GRACE)
         except subprocess.TimeoutExpired:
@@ -362,12 +347,12 @@ class Tensorboard:
                 proc.kill()
                 proc.wait()
         deadline = time.monotonic() + _STOP_GRACE
-        for pid, started in children:  # the Rust data server exits once its stdin pipe closes
-            while _alive(pid, started) and time.monotonic() < deadline:
+        for child in children:  # the Rust data server exits once its stdin pipe closes
+            while _alive(child) and time.monotonic() < deadline:
                 time.sleep(_POLL)
-            if _alive(pid, started):
-                with contextlib.suppress(OSError):
-                    os.kill(pid, signal.SIGKILL)
+            if _alive(child):
+                with contextlib.suppress(psutil.Error):
+                    child.kill()
         self._children = []
 
     def _cleanup_files(self) -> None:
@@ -395,7 +380,7 @@ def _write_status(path: str, data: dict[str, Any]) -> None:
 
 def _reap_children() -> None:
     """Stop and wait for this process's children (the data server), so none outlives it as a zombie."""
-    children = [pid for pid, _ in _descendants(os.getpid())]
+    children = [child.pid for child in _descendants(os.getpid())]
     for pid in children:
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGTERM)

@@ -18,7 +18,7 @@ from contextlib import redirect_stderr, redirect_stdout
 import pytest
 
 from tb_runhistory_plugin import Experiment, cli
-from tb_runhistory_plugin._launcher import _descendants
+from tb_runhistory_plugin._launcher import _alive, _descendants
 from tb_runhistory_plugin.demos import run_sweep
 from tb_runhistory_plugin.store import SQLiteStore
 
@@ -310,7 +310,7 @@ def _stop_and_check(proc: subprocess.Popen, signum: int) -> str:
     proc.send_signal(signum)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err.decode(errors="replace")
-    left = [pid for pid, _ in children if os.path.exists(f"/proc/{pid}") and open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"]
+    left = [child.pid for child in children if _alive(child)]
     assert not left, f"processes left behind: {left}"
     return err.decode()
 

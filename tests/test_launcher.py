@@ -11,12 +11,13 @@ import time
 import urllib.parse
 import urllib.request
 
+import psutil
 import pytest
 from tensorboard.backend.event_processing import event_file_loader
 from tensorboard.summary import Writer
 
 from tb_runhistory_plugin import Experiment
-from tb_runhistory_plugin._launcher import Tensorboard, _descendants, plugin_installed
+from tb_runhistory_plugin._launcher import Tensorboard, _alive, _descendants, plugin_installed
 from tb_runhistory_plugin.errors import (
     ConflictError,
     InvalidArgumentError,
@@ -66,8 +67,8 @@ def port_is_free(port: int) -> bool:
 
 
 def assert_nothing_left(pid: int, children: list, port: int, threads_before: set[int]) -> None:
-    assert not os.path.exists(f"/proc/{pid}"), "the TensorBoard process is still there"
-    assert not any(os.path.exists(f"/proc/{child}") for child, _ in children), "the data server is still there"
+    assert not psutil.pid_exists(pid), "the TensorBoard process is still there"
+    assert not any(_alive(child) for child in children), "the data server is still there"
     assert port_is_free(port)
     assert {t.ident for t in threading.enumerate()} <= threads_before, "a thread was left behind"
 
@@ -115,8 +116,7 @@ def test_live_runs_children_and_their_own_logs_are_followed(served, tmp_path):
 
 def test_run_history_tab_is_pointed_at_the_store_when_installed(served):
     board = served["board"]
-    with open(f"/proc/{board.pid}/cmdline", "rb") as handle:
-        args = handle.read().decode().split("\0")
+    args = psutil.Process(board.pid).cmdline()
     assert ("--runhistory_store" in args) == plugin_installed()
     if "--runhistory_store" in args:
         assert args[args.index("--runhistory_store") + 1] == served["store"].uri
