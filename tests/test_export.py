@@ -401,6 +401,7 @@ def test_bad_inputs(store, tmp_path):
         export_to_tensorboard([run, 3.5], tmp_path / "tb")
 
 
+@pytest.mark.may_skip("as root, permissions do not stop writes")
 def test_read_only_logdir_is_reported(store, tmp_path):
     run = Experiment("ro", store=store).start_logging(display_name="r")
     run.complete()
