@@ -3,30 +3,13 @@
 from __future__ import annotations
 
 import os
-import threading
 from typing import Any, Mapping, Sequence
 
 from ._run import Run
-from ._types import ExperimentInfo, Status
+from ._types import ExperimentInfo, RunInfo, Status
 from ._validate import check_experiment_name, check_name
 from .errors import InvalidArgumentError
-from .store import DEFAULT_STORE, ROOTS, STORE_ENV, Store, open_store
-
-_stores: dict[str, Store] = {}
-_stores_lock = threading.Lock()
-
-
-def resolve_store(store: "str | os.PathLike[str] | Store | None" = None) -> Store:
-    """A store from an argument, else $RUNHISTORY_STORE, else ./runhistory; one object per location."""
-    if isinstance(store, Store):
-        return store
-    uri = os.fspath(store) if store is not None else (os.environ.get(STORE_ENV) or DEFAULT_STORE)
-    key = uri if "://" in uri else os.path.abspath(os.path.expanduser(uri))
-    with _stores_lock:
-        if key not in _stores:
-            _stores[key] = open_store(uri)
-        return _stores[key]
-
+from .store import ROOTS, Store, resolve_store
 
 class Experiment:
     """Get or create the experiment `name` in a store; start runs and query them."""
@@ -48,6 +31,10 @@ class Experiment:
         """Every experiment in a store."""
         resolved = resolve_store(store)
         return [cls._from_info(info, resolved) for info in resolved.list_experiments()]
+
+    def source_runs(self) -> list[tuple[Store, "RunInfo"]]:
+        """(store, run) for each top-level run: what exporting or serving this experiment covers."""
+        return [(self.store, info) for info in self.store.list_runs(self.id, parent_id=ROOTS)]
 
     def start_logging(
         self,
@@ -99,3 +86,6 @@ class Experiment:
 
     def __repr__(self) -> str:
         return f"Experiment(name={self.name!r}, id={self.id!r}, store={self.store.uri!r})"
+
+
+Run._experiment_class = Experiment

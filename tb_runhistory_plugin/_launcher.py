@@ -39,7 +39,10 @@ from typing import Any, Self
 
 import psutil
 
+from ._experiment import Experiment
+from ._run import Run
 from .errors import ConflictError, InvalidArgumentError, RunHistoryError
+from .store import resolve_store
 
 logger = logging.getLogger(__name__)
 
@@ -239,7 +242,7 @@ class Tensorboard:
 
     def sync(self) -> int:
         """Export what is new now; returns how many of the followed runs are still live."""
-        from .export._exporter import export_to_tensorboard
+        from .export import export_to_tensorboard  # protobuf and the writers load on first use
 
         if self.local_root is None:
             raise InvalidArgumentError("sync() needs a local_root: give one, or call start() first")
@@ -248,8 +251,6 @@ class Tensorboard:
         return report.live_runs
 
     def _follows_experiment(self) -> bool:
-        from ._experiment import Experiment
-
         items = self.runs if isinstance(self.runs, (list, tuple, set, frozenset)) else [self.runs]
         return any(isinstance(item, Experiment) for item in items)
 
@@ -265,9 +266,6 @@ class Tensorboard:
 
     # -- the child process ---------------------------------------------------------------------
     def _store_obj(self) -> Any:
-        from ._experiment import Experiment, resolve_store
-        from ._run import Run
-
         if self.store is not None:
             return resolve_store(self.store)
         items = self.runs if isinstance(self.runs, (list, tuple, set, frozenset)) else [self.runs]

@@ -6,7 +6,6 @@ import dataclasses
 import os
 import time
 import traceback as _traceback
-import uuid
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
@@ -15,7 +14,7 @@ import numpy as np
 from . import _lifecycle
 from ._histograms import compute_histogram
 from ._images import encode_png, figure_to_png, load_image, sniff_image
-from ._types import MetricHistory, MetricKind, Record, RunInfo, Status, TERMINAL_STATUSES
+from ._types import MetricHistory, MetricKind, Record, RunInfo, Status, TERMINAL_STATUSES, merge_table, new_run_id
 from ._validate import (
     MAX_STEP,
     cell_value,
@@ -31,7 +30,7 @@ from ._validate import (
 from . import _writer
 from ._writer import WAKE_AT, SeriesBuffer, writer_for
 from .errors import ConflictError, InvalidArgumentError
-from .store import Store
+from .store import Store, resolve_store
 
 if TYPE_CHECKING:
     from ._experiment import Experiment
@@ -39,13 +38,11 @@ if TYPE_CHECKING:
 _now = time.time
 
 
-def new_run_id() -> str:
-    """A fresh, unique run id."""
-    return uuid.uuid4().hex
-
-
 class Run:
     """A run of an experiment: log metrics, tags, properties and files; nest child runs."""
+
+    # Set by _experiment, which builds on this module: a run asked for its experiment makes one of these.
+    _experiment_class: "type[Experiment]"
 
     def __init__(self, info: RunInfo, store: Store, *, experiment: "Experiment | None" = None, depth: int = 0) -> None:
         self.id = info.id
@@ -68,8 +65,6 @@ class Run:
         Raises:
             NotFoundError: no run with that id in the store.
         """
-        from ._experiment import resolve_store
-
         check_name(run_id, "run id")
         return cls(resolve_store(store).get_run(run_id), resolve_store(store))
 
@@ -316,13 +311,15 @@ class Run:
             self.fail(exc)
 
     # -- reading -------------------------------------------------------------
+    def source_runs(self) -> list[tuple[Store, RunInfo]]:
+        """[(store, this run)]: what exporting or serving this run covers."""
+        return [(self._store, self._store.get_run(self.id))]
+
     @property
     def experiment(self) -> "Experiment":
         """The experiment this run belongs to."""
         if self._experiment is None:
-            from ._experiment import Experiment
-
-            self._experiment = Experiment._from_info(self._store.get_experiment(self._info.experiment_id), self._store)
+            self._experiment = self._experiment_class._from_info(self._store.get_experiment(self._info.experiment_id), self._store)
         return self._experiment
 
     @property
@@ -498,22 +495,6 @@ class Run:
 
     def __hash__(self) -> int:
         return hash(self.id)
-
-
-def merge_table(records: Sequence[Record]) -> dict[str, list[Any]]:
-    """Columns of a table metric from its rows and tables, None where a row lacks a column."""
-    columns: dict[str, list[Any]] = {}
-    length = 0
-    for record in records:
-        block = {k: [v] for k, v in record.meta["row"].items()} if "row" in record.meta else record.meta["columns"]
-        size = len(next(iter(block.values()))) if block else 0
-        for col in block:
-            if col not in columns:
-                columns[col] = [None] * length
-        for col, cells in columns.items():
-            cells.extend(block.get(col, [None] * size))
-        length += size
-    return columns
 
 
 def _iso(stamp: float | None) -> str | None:

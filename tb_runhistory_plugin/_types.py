@@ -5,7 +5,8 @@ from __future__ import annotations
 import dataclasses
 import enum
 import time
-from typing import Any, Mapping
+import uuid
+from typing import Any, Mapping, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
@@ -175,3 +176,43 @@ class RecordBatch:
     kind: str
     records: tuple[Record, ...]
     description: str = ""
+
+
+VALUE_TYPES = ("bool", "int", "float")  # narrowest first: a series keeps the widest type it has seen
+
+
+def promote_value_type(old: str | None, new: str) -> str:
+    """bool < int < float: a series keeps the widest type it has seen."""
+    if old is None:
+        return new
+    return VALUE_TYPES[max(VALUE_TYPES.index(old), VALUE_TYPES.index(new))]
+
+
+def new_run_id() -> str:
+    """A fresh, unique run id."""
+    return uuid.uuid4().hex
+
+
+def merge_table(records: Sequence[Record]) -> dict[str, list[Any]]:
+    """Columns of a table metric from its rows and tables, None where a row lacks a column."""
+    columns: dict[str, list[Any]] = {}
+    length = 0
+    for record in records:
+        block = {k: [v] for k, v in record.meta["row"].items()} if "row" in record.meta else record.meta["columns"]
+        size = len(next(iter(block.values()))) if block else 0
+        for col in block:
+            if col not in columns:
+                columns[col] = [None] * length
+        for col, cells in columns.items():
+            cells.extend(block.get(col, [None] * size))
+        length += size
+    return columns
+
+
+@runtime_checkable
+class RunSource(Protocol):
+    """A Run (itself) or an Experiment (its top-level runs), as export and the launcher take them."""
+
+    def source_runs(self) -> list[tuple[Any, RunInfo]]:
+        """(store, run) pairs this object stands for."""
+        ...

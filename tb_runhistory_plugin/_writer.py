@@ -17,10 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from ._types import HEARTBEAT_INTERVAL, Record, RecordBatch, ScalarBatch
+from ._types import HEARTBEAT_INTERVAL, Record, RecordBatch, ScalarBatch, promote_value_type
 from .errors import RunHistoryError, StoreError
 from .store import Store
-from .store._chunks import promote_value_type
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from tb_runhistory_plugin import Experiment
 from tb_runhistory_plugin._launcher import Tensorboard
 from tb_runhistory_plugin.errors import InvalidArgumentError, NotFoundError
 from tb_runhistory_plugin.export import ExportWarning, export_to_tensorboard
-from tb_runhistory_plugin.export._cli import add_parsers, run_export
+from tb_runhistory_plugin.cli._transfer import add_parsers, run_export
 from tb_runhistory_plugin.export._layout import safe_name
 from tb_runhistory_plugin.export._progress import Progress
 from tb_runhistory_plugin.store import SQLiteStore

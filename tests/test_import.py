@@ -26,7 +26,7 @@ from tb_runhistory_plugin.export import (
     export_to_tensorboard,
     import_tensorboard,
 )
-from tb_runhistory_plugin.export._cli import add_parsers, run_import
+from tb_runhistory_plugin.cli._transfer import add_parsers, run_import
 from tb_runhistory_plugin.export._eventfile import EventFileWriter
 from tb_runhistory_plugin.store import ROOTS, SQLiteStore
 

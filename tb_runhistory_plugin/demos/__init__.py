@@ -5,7 +5,8 @@
 ``data/`` (source and licence in ``data/README.md``).
 """
 
+from ._serve import serve
 from .sweep import run_sweep
 from .train import default_logs_root, run_training
 
-__all__ = ["default_logs_root", "run_sweep", "run_training"]
+__all__ = ["default_logs_root", "run_sweep", "run_training", "serve"]

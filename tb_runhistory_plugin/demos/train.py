@@ -22,10 +22,10 @@ from tensorboard.summary import Output, Writer
 from tensorboard.summary.writer.event_file_writer import EventFileWriter
 from tensorboard.util import tensor_util
 
-from .._experiment import Experiment, resolve_store
+from .._experiment import Experiment
 from .._run import Run
 from ..errors import InvalidArgumentError
-from ..store import SQLiteStore, Store
+from ..store import SQLiteStore, Store, resolve_store
 from . import _data, _raster
 
 EXPERIMENT = "digits-mlp"

@@ -51,9 +51,9 @@ import numpy as np
 from tensorboard.compat.proto import event_pb2
 
 from .._livelogs import LocalDirSink, mirror_logs
-from .._types import MetricInfo, MetricKind, RunInfo
+from .._types import MetricInfo, MetricKind, RunInfo, RunSource, merge_table
 from ..errors import InvalidArgumentError
-from ..store import ROOTS, Store
+from ..store import ROOTS, Store, resolve_store
 from . import _hparams, _markdown, _sidecar
 from ._eventfile import EventFileWriter
 from ._layout import (
@@ -410,8 +410,6 @@ class _RunExporter:
         progress.update(len(records))
 
     def _table_text(self, metric: MetricInfo, rows: int, wall: float) -> None:
-        from .._run import merge_table
-
         tail = self.store.read_records(self.info.id, metric.name, start=max(0, metric.count - _markdown.MAX_TABLE_ROWS), stop=metric.count)
         columns = merge_table(tail)
         shown = {col: cells[-_markdown.MAX_TABLE_ROWS :] for col, cells in columns.items()}
@@ -499,10 +497,7 @@ class _RunExporter:
 
 def _resolve(run_data: Any, store: Any) -> list[tuple[Store, RunInfo]]:
     """(store, run) pairs for a Run, an Experiment, a run id or RunInfo (with store=), or a list of them."""
-    from .._experiment import Experiment, resolve_store
-    from .._run import Run
-
-    if isinstance(run_data, (Run, Experiment, RunInfo, str)):
+    if isinstance(run_data, (RunSource, RunInfo, str)):
         items: Sequence[Any] = [run_data]
     elif isinstance(run_data, Iterable) and not isinstance(run_data, (bytes, Mapping)):
         items = list(run_data)
@@ -510,11 +505,8 @@ def _resolve(run_data: Any, store: Any) -> list[tuple[Store, RunInfo]]:
         raise InvalidArgumentError(f"run_data must be a Run, an Experiment, a run id or a list of them, got {type(run_data).__name__}")
     found: list[tuple[Store, RunInfo]] = []
     for item in items:
-        if isinstance(item, Experiment):
-            found += [(item.store, info) for info in item.store.list_runs(item.id, parent_id=ROOTS)]
-        elif isinstance(item, Run):
-            run_store = item._store
-            found.append((run_store, run_store.get_run(item.id)))
+        if isinstance(item, RunSource):
+            found += item.source_runs()
         elif isinstance(item, (str, RunInfo)):
             resolved = resolve_store(store)
             found.append((resolved, resolved.get_run(item if isinstance(item, str) else item.id)))

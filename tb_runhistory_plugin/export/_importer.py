@@ -47,6 +47,7 @@ from tensorboard.util import tensor_util
 
 from .._histograms import Histogram, histogram_from_buckets
 from .._images import sniff_image
+from .._validate import check_experiment_name
 from .._types import (
     TERMINAL_STATUSES,
     MetricKind,
@@ -55,9 +56,10 @@ from .._types import (
     RunInfo,
     ScalarBatch,
     Status,
+    new_run_id,
 )
 from ..errors import InvalidArgumentError, NotFoundError, RunHistoryError
-from ..store import Store
+from ..store import Store, resolve_store
 from . import _sidecar
 from ._eventfile import EventFileCorruptError
 from ._layout import SIDECAR_DIR, read_json
@@ -379,8 +381,6 @@ class _Importer:
             self._finish(info, data)
 
     def _create(self, node: _Node, data: _Data, source: str) -> RunInfo:
-        from .._run import new_run_id
-
         facts = data.info or {}
         name = facts.get("display_name") or (node.rel.rpartition("/")[2] if node.rel else os.path.basename(os.path.normpath(node.path)))
         properties = {k: v for k, v in (facts.get("properties") or {}).items() if k != SOURCE_PROPERTY}
@@ -500,9 +500,6 @@ def import_tensorboard(
         NotFoundError: there is no such directory.
         InvalidArgumentError: the logdir is a file, or the experiment name is invalid.
     """
-    from .._experiment import resolve_store
-    from .._validate import check_experiment_name
-
     root = os.path.abspath(os.fspath(logdir))
     if not os.path.exists(root):
         raise NotFoundError(f"no logdir {root!r}")

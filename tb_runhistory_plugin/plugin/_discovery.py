@@ -14,8 +14,7 @@ import os
 import threading
 
 from ..errors import NotFoundError, RunHistoryError, StoreError
-from ..store import DEFAULT_STORE, STORE_ENV, Store, open_store
-from ..store._sqlite import DB_FILE
+from ..store import DB_FILE, DEFAULT_STORE, STORE_ENV, Store, open_store
 from .metadata import STORE_FLAG
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"

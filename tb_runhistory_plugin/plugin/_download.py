@@ -16,9 +16,8 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from .._run import merge_table
 from .._validate import check_file_name
-from .._types import MetricInfo, MetricKind, RunInfo
+from .._types import MetricInfo, MetricKind, RunInfo, merge_table
 from ..store import Store
 from ._records import histograms_impl, images_impl
 from ._respond import _orjson, encode_json

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._run import merge_table
-from .._types import MetricKind
+from .._types import MetricKind, merge_table
 from ..errors import InvalidArgumentError, NotFoundError
 from ..store import Store
 from ._views import require_metric

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any
 
 from ..errors import InvalidArgumentError
 from ._base import ROOTS, Store
-from ._sqlite import SQLiteStore
+from ._sqlite import DB_FILE, SQLiteStore
 
-__all__ = ["ROOTS", "SQLiteStore", "Store", "open_store", "DEFAULT_STORE", "STORE_ENV"]
+__all__ = ["DB_FILE", "ROOTS", "SQLiteStore", "Store", "open_store", "resolve_store", "DEFAULT_STORE", "STORE_ENV"]
 
 DEFAULT_STORE = "./runhistory"
 STORE_ENV = "RUNHISTORY_STORE"
@@ -54,3 +55,19 @@ def open_store(uri: "str | os.PathLike[str] | Store | None" = None, *, create: b
 
         return HttpStore(uri, create=create, **options)
     raise InvalidArgumentError(f"store {uri!r} has an unknown scheme {scheme!r}; expected a path, sqlite://, postgresql:// or http(s)://")
+
+
+_opened: dict[str, Store] = {}
+_opened_lock = threading.Lock()
+
+
+def resolve_store(store: "str | os.PathLike[str] | Store | None" = None) -> Store:
+    """A store from an argument, else $RUNHISTORY_STORE, else ./runhistory; one object per location in a process."""
+    if isinstance(store, Store):
+        return store
+    uri = os.fspath(store) if store is not None else (os.environ.get(STORE_ENV) or DEFAULT_STORE)
+    key = uri if "://" in uri else os.path.abspath(os.path.expanduser(uri))
+    with _opened_lock:
+        if key not in _opened:
+            _opened[key] = open_store(uri)
+        return _opened[key]

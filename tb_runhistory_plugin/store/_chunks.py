@@ -13,12 +13,10 @@ import dataclasses
 
 import numpy as np
 
-from .._types import ChunkSummaries, MetricHistory
+from .._types import ChunkSummaries, MetricHistory, promote_value_type  # noqa: F401 - the backends widen types through here
 
 CHUNK_POINTS = 4096  # points per full chunk
 _SUMMARY_FIELDS = 6  # vmin, vmax, first, last, total, finite
-_VALUE_TYPES = ("bool", "int", "float")
-
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class Chunk:
@@ -52,13 +50,6 @@ def resolve_steps(steps: np.ndarray, last_step: int | None) -> np.ndarray:
     base = np.where(anchor >= 0, steps[np.maximum(anchor, 0)], start)
     offset = np.where(anchor >= 0, positions - anchor, positions + 1)
     return base + offset
-
-
-def promote_value_type(old: str | None, new: str) -> str:
-    """bool < int < float: a series keeps the widest type it has seen."""
-    if old is None:
-        return new
-    return _VALUE_TYPES[max(_VALUE_TYPES.index(old), _VALUE_TYPES.index(new))]
 
 
 def value_type_of(values: np.ndarray) -> str:

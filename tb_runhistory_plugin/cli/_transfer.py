@@ -1,4 +1,4 @@
-"""The `tb-runhistory export` and `tb-runhistory import` subcommands (wired into cli.py)."""
+"""The `tb-runhistory export` and `tb-runhistory import` subcommands (wired into the cli package)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import dataclasses
 import json
 import sys
 
+from .._experiment import Experiment
 from ..errors import InvalidArgumentError
 from ..store import Store
 
@@ -42,12 +43,10 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 def run_export(store: Store, args: argparse.Namespace) -> int:
     """`tb-runhistory export`; returns the exit code."""
-    from ._exporter import export_to_tensorboard
+    from ..export import export_to_tensorboard  # protobuf loads only for the commands that need it
 
     targets: list[object] = []
     if args.experiment:
-        from .._experiment import Experiment
-
         targets.append(Experiment._from_info(store.get_experiment(args.experiment), store))
     targets += list(args.run)
     if not targets:
@@ -68,7 +67,7 @@ def run_export(store: Store, args: argparse.Namespace) -> int:
 
 def run_import(store: Store, args: argparse.Namespace) -> int:
     """`tb-runhistory import`; returns the exit code (1 when some files were damaged)."""
-    from ._importer import import_tensorboard
+    from ..export import import_tensorboard
 
     report = import_tensorboard(args.logdir, experiment=args.experiment, store=store)
     if args.json:

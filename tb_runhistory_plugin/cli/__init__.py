@@ -16,10 +16,10 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from ._types import MetricKind, RunInfo, Status
-from .errors import ConflictError, InvalidArgumentError, NotFoundError, RunHistoryError
-from .export._cli import add_parsers as add_transfer_parsers, run_export, run_import
-from .store import ROOTS, SQLiteStore, Store, open_store
+from .._types import MetricKind, RunInfo, Status
+from ..errors import ConflictError, InvalidArgumentError, NotFoundError, RunHistoryError
+from ._transfer import add_parsers as add_transfer_parsers, run_export, run_import
+from ..store import ROOTS, SQLiteStore, Store, open_store
 
 # Exit codes: 0 fine, 1 an error the store reported (not found, conflict), 2 bad usage or input,
 # 130 the demo was interrupted before it served (its runs in progress were marked Canceled).
@@ -146,7 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _server(args: argparse.Namespace) -> int:
-    from .server import serve  # werkzeug's server, only needed here
+    from ..server import serve  # werkzeug's server, only needed here
 
     store = open_store(args.store)  # a new team server starts with an empty store
     token = args.token if args.token is not None else os.environ.get("RUNHISTORY_TOKEN") or None
@@ -359,9 +359,8 @@ def _sigterm_interrupts() -> Iterator[None]:
 
 
 def _demo(store: Store, args: argparse.Namespace) -> int:
-    from ._launcher import Tensorboard
-    from .demos import default_logs_root, run_sweep, run_training
-    from .demos._serve import serve
+    from .._launcher import Tensorboard
+    from ..demos import default_logs_root, run_sweep, run_training, serve
 
     err = sys.stderr
     print(f"tb-runhistory demo: logging two experiments into {store.uri}", file=err, flush=True)
@@ -390,7 +389,7 @@ def _demo(store: Store, args: argparse.Namespace) -> int:
     experiments = [sweep.experiment, trained.experiment]
     if args.no_serve:
         if args.logdir:
-            from .export import export_to_tensorboard
+            from ..export import export_to_tensorboard
 
             report = export_to_tensorboard(experiments, args.logdir, store=store)
             print(f"  exported {len(report.run_dirs)} runs to {report.logdir}", file=err)
@@ -609,6 +608,3 @@ def _print_json(data: Any) -> None:
     json.dump(_jsonable(data), sys.stdout, indent=2, allow_nan=False)
     print()
 
-
-if __name__ == "__main__":
-    sys.exit(main())
