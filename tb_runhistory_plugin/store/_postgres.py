@@ -9,7 +9,6 @@ KEY SHARE mode so ending a run waits for writes in flight. Files are stored in t
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import threading
 import time
@@ -49,7 +48,7 @@ from ..errors import ConflictError, InvalidArgumentError, NotFoundError, StoreEr
 from . import _chunks
 from ._base import Store
 from ._postgres_schema import MIGRATIONS
-from ._sql import RUN_COLUMNS, clamp, run_filter, run_infos
+from ._sql import RUN_COLUMNS, clamp, property_json, record_json, run_filter, run_infos, stored_json
 
 DEFAULT_SCHEMA = "runhistory"
 _SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
@@ -289,7 +288,7 @@ class PostgresStore(Store):
             if tags:
                 cur.executemany("INSERT INTO tags VALUES (%s, %s, %s)", [(run_id, k, v) for k, v in tags.items()])
             if properties:
-                cur.executemany("INSERT INTO properties VALUES (%s, %s, %s)", [(run_id, k, json.dumps(v)) for k, v in properties.items()])
+                cur.executemany("INSERT INTO properties VALUES (%s, %s, %s)", [(run_id, k, property_json(k, v)) for k, v in properties.items()])
             return self._runs(cur, f"SELECT {RUN_COLUMNS} FROM runs r WHERE r.id = %s", (run_id,))[0]
 
         return self._tx(run, retry_broken=False)
@@ -303,7 +302,7 @@ class PostgresStore(Store):
             for run_id, key, value in cur.execute("SELECT run_id, key, value FROM tags WHERE run_id = ANY(%s) ORDER BY key", (ids,)):
                 tags[run_id][key] = value
             for run_id, key, value in cur.execute("SELECT run_id, key, value FROM properties WHERE run_id = ANY(%s) ORDER BY key", (ids,)):
-                props[run_id][key] = json.loads(value)
+                props[run_id][key] = stored_json(value, f"property {key!r} of run {run_id!r}")
         return run_infos(rows, tags, props)
 
     def get_run(self, run_id: str) -> RunInfo:
@@ -428,21 +427,23 @@ class PostgresStore(Store):
         self._tx(run)
 
     def add_properties(self, run_id: str, properties: Mapping[str, Any]) -> None:
+        encoded = {key: property_json(key, value) for key, value in properties.items()}
+
         def run(cur: "psycopg.Cursor") -> None:
             # Lock the run so two writers of the same new key cannot both pass the check.
             if cur.execute("SELECT 1 FROM runs WHERE id = %s FOR NO KEY UPDATE", (run_id,)).fetchone() is None:
                 raise NotFoundError(f"no run {run_id!r} in store {self.uri}")
             existing = dict(cur.execute("SELECT key, value FROM properties WHERE run_id = %s", (run_id,)).fetchall())
-            for key, value in properties.items():
+            for key in encoded:
                 # Compare the stored JSON text, so 1, 1.0 and True count as different values (as SQLite does).
-                if key in existing and existing[key] != json.dumps(value):
+                if key in existing and existing[key] != encoded[key]:
                     raise ConflictError(
-                        f"property {key!r} of run {run_id!r} is already {json.loads(existing[key])!r}; properties cannot change (use tags)"
+                        f"property {key!r} of run {run_id!r} is already {stored_json(existing[key], f'property {key!r} of run {run_id!r}')!r}; properties cannot change (use tags)"
                     )
             if properties:
                 cur.executemany(
                     "INSERT INTO properties VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
-                    [(run_id, k, json.dumps(v)) for k, v in properties.items()],
+                    [(run_id, k, v) for k, v in encoded.items()],
                 )
 
         self._tx(run)
@@ -515,17 +516,19 @@ class PostgresStore(Store):
         tail_rows: dict[int, tuple] = {}
         if tails:
             ids, offsets = [t[0] for t in tails], [t[1] for t in tails]
-            for metric_id, offset, step_min, s, w, v in cur.execute(
+            found = cur.execute(
                 'DELETE FROM chunks c USING unnest(%s::int8[], %s::int8[]) AS t(metric_id, "offset")'
                 ' WHERE c.metric_id = t.metric_id AND c."offset" = t."offset"'
-                ' RETURNING c.metric_id, c."offset", c.step_min, c.steps, c.wall_times, c.vals',
+                ' RETURNING c.metric_id, c.step_min, c.count, c.steps, c.wall_times, c.vals',
                 (ids, offsets),
                 binary=True,
-            ):
-                tail_rows[metric_id] = (offset, *_chunks.decode(step_min, s, w, v))
+            ).fetchall()
+            tail_rows = {row[0]: row[1:] for row in found}
         chunk_rows, updates = [], []
         for key, batches in grouped.items():
             metric_id, _, value_type, count, last_step = metrics[key]
+            partial = count % _chunks.CHUNK_POINTS
+            tail = _chunks.tail(tail_rows.get(metric_id), count - partial, partial, run_id=key[0], name=key[1]) if partial else None
             # Resolving auto steps over the concatenation equals resolving batch after batch.
             steps = _chunks.resolve_steps(np.concatenate([np.asarray(b.steps, np.int64) for b in batches]), last_step)
             walls = np.concatenate([np.asarray(b.wall_times, np.float64) for b in batches])
@@ -533,7 +536,7 @@ class PostgresStore(Store):
             for batch in batches:
                 value_type = _chunks.promote_value_type(value_type, batch.value_type)
             description = next((b.description for b in batches if b.description), "")
-            for c in _chunks.append_chunks(tail_rows.get(metric_id), count, steps, walls, values):
+            for c in _chunks.append_chunks(tail, count, steps, walls, values):
                 chunk_rows.append(
                     (metric_id, c.offset, c.count, c.step_min, c.step_max, c.wall_min, c.wall_max, c.summary, c.steps, c.wall_times, c.values)
                 )
@@ -560,7 +563,7 @@ class PostgresStore(Store):
             recs = [rec for b in batches for rec in b.records]
             steps = _chunks.resolve_steps(np.array([r.step for r in recs], dtype=np.int64), last_step)
             rows += [
-                (metric_id, count + i, int(step), float(rec.wall_time), json.dumps(rec.meta), rec.data)
+                (metric_id, count + i, int(step), float(rec.wall_time), record_json(rec.meta, key[0], key[1]), rec.data)
                 for i, (step, rec) in enumerate(zip(steps, recs))
             ]
             description = next((b.description for b in batches if b.description), "")
@@ -610,24 +613,24 @@ class PostgresStore(Store):
             lo, hi = clamp(start, stop, count)
             first = lo - lo % _chunks.CHUNK_POINTS
             rows = cur.execute(
-                'SELECT "offset", step_min, steps, wall_times, vals FROM chunks WHERE metric_id = %s AND "offset" >= %s AND "offset" < %s'
-                ' ORDER BY "offset"',
+                'SELECT "offset", count, step_min, steps, wall_times, vals FROM chunks'
+                ' WHERE metric_id = %s AND "offset" >= %s AND "offset" < %s ORDER BY "offset"',
                 (metric_id, first, hi),
                 binary=True,
             ).fetchall()
-            return _chunks.history(name, rows, lo, hi)
+            return _chunks.history(name, rows, lo, hi, run_id=run_id)
 
         return self._tx(run)
 
     def read_summaries(self, run_id: str, name: str) -> ChunkSummaries:
         def run(cur: "psycopg.Cursor") -> ChunkSummaries:
-            metric_id, _ = self._metric(cur, run_id, name, (MetricKind.SCALAR,))
+            metric_id, total = self._metric(cur, run_id, name, (MetricKind.SCALAR,))
             rows = cur.execute(
                 'SELECT "offset", count, step_min, step_max, wall_min, wall_max, summary FROM chunks WHERE metric_id = %s ORDER BY "offset"',
                 (metric_id,),
                 binary=True,
             ).fetchall()
-            return _chunks.summaries(rows)
+            return _chunks.summaries(rows, run_id=run_id, name=name, total=total)
 
         return self._tx(run)
 
@@ -639,7 +642,7 @@ class PostgresStore(Store):
                 "SELECT step, wall_time, meta, data FROM records WHERE metric_id = %s AND idx >= %s AND idx < %s ORDER BY idx",
                 (metric_id, lo, hi),
             ).fetchall()
-            return [Record(step, wall, json.loads(meta), None if data is None else bytes(data)) for step, wall, meta, data in rows]
+            return [Record(step, wall, stored_json(meta, f"a record of metric {name!r} of run {run_id!r}"), None if data is None else bytes(data)) for step, wall, meta, data in rows]
 
         return self._tx(run)
 

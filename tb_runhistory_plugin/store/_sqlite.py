@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import sqlite3
 import struct
-import threading
 import time
 import urllib.parse
 import uuid
-import weakref
 from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 import numpy as np
@@ -34,7 +31,8 @@ from .._validate import check_file_name
 from ..errors import ConflictError, InvalidArgumentError, NotFoundError, StoreError
 from . import _chunks
 from ._base import Store, depth_first
-from ._sql import RUN_COLUMNS, clamp, run_filter, run_infos
+from ._pool import Pool
+from ._sql import RUN_COLUMNS, clamp, property_json, record_json, run_filter, run_infos, stored_json
 from ._sqlite_schema import MIGRATIONS
 
 DB_FILE = "runhistory.db"
@@ -45,6 +43,7 @@ _PAGE_SIZE = 65_536  # bytes
 _MMAP_SIZE = 1 << 30  # bytes of the file mapped for reads
 _BATCH_MEMORY = 7 * 86_400.0  # seconds a write_metrics batch id is remembered
 _PRUNE_EVERY = 600.0  # seconds between prunes of old batch ids
+_IDLE_CONNECTIONS = 8  # connections kept open between calls; more concurrent calls open (and close) extras
 _IN_CHUNK = 500  # ids per "IN (...)" query, under SQLite's variable limit
 _CONTAINS = "{col} LIKE {mark} ESCAPE '\\'"  # SQLite's LIKE ignores ASCII case
 _T = TypeVar("_T")
@@ -63,6 +62,18 @@ def _unpack_float(blob: bytes | None) -> float | None:
 def _is_locked(exc: sqlite3.OperationalError) -> bool:
     text = str(exc)
     return "locked" in text or "busy" in text
+
+
+def _not_a_database(exc: sqlite3.DatabaseError) -> bool:
+    """The file is not SQLite at all (a wrong path), as opposed to a damaged store."""
+    return getattr(exc, "sqlite_errorname", "") == "SQLITE_NOTADB" or "not a database" in str(exc)
+
+
+def _left_open(conn: sqlite3.Connection) -> bool:
+    try:
+        return conn.in_transaction
+    except sqlite3.Error:  # closed
+        return True
 
 
 class SQLiteStore(Store):
@@ -89,60 +100,55 @@ class SQLiteStore(Store):
             self.db_path = os.path.join(path, DB_FILE)
             self.files_root = os.path.join(path, FILES_DIR)
         self.uri = "sqlite:///" + self.db_path.lstrip("/")
-        self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
-        self._all_lock = threading.Lock()
-        self._closed = False
+        self._pool: Pool[sqlite3.Connection] = Pool(self._open, sqlite3.Connection.close, idle=_IDLE_CONNECTIONS, name=self.uri)
         self._last_prune = 0.0
-        self._migrate()
-        if read_only:
-            self._retry(lambda: self._conn().execute("SELECT count(*) FROM sqlite_master").fetchone())
-        # SQLite connections must not cross fork(): a forked child opens its own.
-        ref = weakref.ref(self)
-        os.register_at_fork(after_in_child=lambda: (store := ref()) is not None and store._forget_connections())
-
-    def _forget_connections(self) -> None:
-        self._local = threading.local()
-        self._all = []
-        self._all_lock = threading.Lock()
+        try:
+            self._migrate()
+            if read_only:
+                self._query(lambda conn: conn.execute("SELECT count(*) FROM sqlite_master").fetchone())
+        except BaseException:
+            self._pool.close()
+            raise
 
     # -- connections -------------------------------------------------------
-    def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            if self._closed:
-                raise StoreError(f"store {self.uri} is closed")
-            try:
-                if self.read_only:
-                    # mode=ro: this connection cannot write, whatever a bug above it might try.
-                    conn = sqlite3.connect(
-                        f"file:{urllib.parse.quote(self.db_path)}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
-                    )
-                    conn.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT}")
-                    conn.execute(f"PRAGMA mmap_size={_MMAP_SIZE}")
-                    conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # fails now on a file that is no database
-                    self._local.conn = conn
-                    with self._all_lock:
-                        self._all.append(conn)
-                    return conn
-                conn = sqlite3.connect(self.db_path, isolation_level=None, timeout=_BUSY_TIMEOUT / 1000, check_same_thread=False)
+    def _open(self) -> sqlite3.Connection:
+        """A new connection with the store's settings (the pool calls this)."""
+        try:
+            if self.read_only:
+                # mode=ro: this connection cannot write, whatever a bug above it might try.
+                conn = sqlite3.connect(
+                    f"file:{urllib.parse.quote(self.db_path)}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
+                )
                 conn.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT}")
-                # Large pages keep 100 KB chunk blobs off long overflow chains; only takes effect on a new file.
-                conn.execute(f"PRAGMA page_size={_PAGE_SIZE}")
                 conn.execute(f"PRAGMA mmap_size={_MMAP_SIZE}")
-                self._retry(lambda: conn.execute("PRAGMA journal_mode=WAL"))
-                # NORMAL in WAL mode survives a process crash; only power loss may drop the last commits.
-                conn.execute("PRAGMA synchronous=NORMAL")
-                conn.execute("PRAGMA foreign_keys=ON")
-            except sqlite3.DatabaseError as exc:
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # fails now on a file that is no database
+                return conn
+            conn = sqlite3.connect(self.db_path, isolation_level=None, timeout=_BUSY_TIMEOUT / 1000, check_same_thread=False)
+            conn.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT}")
+            # Large pages keep 100 KB chunk blobs off long overflow chains; only takes effect on a new file.
+            conn.execute(f"PRAGMA page_size={_PAGE_SIZE}")
+            conn.execute(f"PRAGMA mmap_size={_MMAP_SIZE}")
+            self._retry(lambda: conn.execute("PRAGMA journal_mode=WAL"))
+            # NORMAL in WAL mode survives a process crash; only power loss may drop the last commits.
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            return conn
+        except StoreError as exc:
+            if isinstance(exc.__cause__, sqlite3.DatabaseError) and not _not_a_database(exc.__cause__):
+                raise
+            raise InvalidArgumentError(f"cannot open SQLite store {self.db_path!r}: {exc.__cause__ or exc}") from exc
+        except sqlite3.DatabaseError as exc:
+            if _not_a_database(exc):
                 raise InvalidArgumentError(f"cannot open SQLite store {self.db_path!r}: {exc}") from exc
-            self._local.conn = conn
-            with self._all_lock:
-                self._all.append(conn)
-        return conn
+            raise self._failed(exc) from exc
+        except sqlite3.Error as exc:  # e.g. out of file descriptors: the store failed, not the caller
+            raise self._failed(exc) from exc
+
+    def _failed(self, exc: BaseException) -> StoreError:
+        return StoreError(f"SQLite store {self.db_path!r}: {exc}")
 
     def _retry(self, fn: Callable[[], _T]) -> _T:
-        """Run fn, retrying while another process holds the write lock."""
+        """Run fn, retrying while another process holds the write lock; database errors become StoreError."""
         deadline = time.monotonic() + _LOCK_PATIENCE
         delay = 0.005
         while True:
@@ -150,19 +156,34 @@ class SQLiteStore(Store):
                 return fn()
             except sqlite3.OperationalError as exc:
                 if not _is_locked(exc):
-                    raise StoreError(f"SQLite store {self.db_path!r}: {exc}") from exc
+                    raise self._failed(exc) from exc
                 if time.monotonic() > deadline:
                     raise StoreError(f"SQLite store {self.db_path!r} stayed locked for {_LOCK_PATIENCE:.0f} s") from exc
                 time.sleep(delay)
                 delay = min(delay * 2, 0.25)
+            except sqlite3.Error as exc:  # a corrupt page ("database disk image is malformed"), a closed store, ...
+                raise self._failed(exc) from exc
+            except OverflowError as exc:  # a Python int SQLite cannot bind
+                raise InvalidArgumentError(f"SQLite store {self.db_path!r} cannot keep a number: {exc}") from exc
+
+    def _with_conn(self, fn: Callable[[sqlite3.Connection], _T]) -> _T:
+        """Run fn on a pooled connection, given back afterwards (closed if left inside a transaction)."""
+        conn = self._pool.take()
+        try:
+            return fn(conn)
+        finally:
+            self._pool.give(conn, broken=_left_open(conn))
+
+    def _query(self, fn: Callable[[sqlite3.Connection], _T]) -> _T:
+        """Run fn outside a transaction (one statement sees one snapshot anyway)."""
+        return self._with_conn(lambda conn: self._retry(lambda: fn(conn)))
 
     def _write(self, fn: Callable[[sqlite3.Connection], _T]) -> _T:
         """Run fn inside one write transaction (BEGIN IMMEDIATE), retried while locked."""
         if self.read_only:
             raise StoreError(f"store {self.uri} is open read-only")
-        conn = self._conn()
 
-        def attempt() -> _T:
+        def attempt(conn: sqlite3.Connection) -> _T:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 result = fn(conn)
@@ -173,13 +194,12 @@ class SQLiteStore(Store):
                     conn.execute("ROLLBACK")
                 raise
 
-        return self._retry(attempt)
+        return self._with_conn(lambda conn: self._retry(lambda: attempt(conn)))
 
     def _read(self, fn: Callable[[sqlite3.Connection], _T]) -> _T:
         """Run fn inside one read transaction, so multi-query reads see one snapshot."""
-        conn = self._conn()
 
-        def attempt() -> _T:
+        def attempt(conn: sqlite3.Connection) -> _T:
             conn.execute("BEGIN")
             try:
                 return fn(conn)
@@ -187,7 +207,7 @@ class SQLiteStore(Store):
                 if conn.in_transaction:
                     conn.execute("COMMIT")
 
-        return self._retry(attempt)
+        return self._with_conn(lambda conn: self._retry(lambda: attempt(conn)))
 
     def _migrate(self) -> None:
         if self.read_only:
@@ -205,20 +225,14 @@ class SQLiteStore(Store):
 
         try:
             self._write(apply)
-        except sqlite3.DatabaseError as exc:
-            raise InvalidArgumentError(f"{self.db_path!r} is not a usable SQLite store: {exc}") from exc
+        except StoreError as exc:
+            if isinstance(exc.__cause__, sqlite3.DatabaseError) and _not_a_database(exc.__cause__):
+                raise InvalidArgumentError(f"{self.db_path!r} is not a usable SQLite store: {exc.__cause__}") from exc
+            raise
 
     def close(self) -> None:
-        """Close every connection this store opened."""
-        self._closed = True
-        with self._all_lock:
-            for conn in self._all:
-                try:
-                    conn.close()
-                except sqlite3.Error:
-                    pass
-            self._all.clear()
-        self._local = threading.local()
+        """Close every connection this store opened (one in use closes when its call ends)."""
+        self._pool.close()
 
     # -- experiments -------------------------------------------------------
     def get_or_create_experiment(self, name: str) -> ExperimentInfo:
@@ -232,8 +246,8 @@ class SQLiteStore(Store):
         return self._write(run)
 
     def get_experiment(self, name_or_id: str) -> ExperimentInfo:
-        row = self._retry(
-            lambda: self._conn()
+        row = self._query(
+            lambda conn: conn
             .execute("SELECT id, name, created_at FROM experiments WHERE id = ? OR name = ? ORDER BY id = ? DESC", (name_or_id,) * 3)
             .fetchone()
         )
@@ -242,7 +256,7 @@ class SQLiteStore(Store):
         return ExperimentInfo(*row)
 
     def list_experiments(self) -> list[ExperimentInfo]:
-        rows = self._retry(lambda: self._conn().execute("SELECT id, name, created_at FROM experiments ORDER BY created_at, name").fetchall())
+        rows = self._query(lambda conn: conn.execute("SELECT id, name, created_at FROM experiments ORDER BY created_at, name").fetchall())
         return [ExperimentInfo(*row) for row in rows]
 
     # -- runs --------------------------------------------------------------
@@ -277,7 +291,7 @@ class SQLiteStore(Store):
             )
             conn.executemany("INSERT INTO tags VALUES (?, ?, ?)", [(run_id, k, v) for k, v in (tags or {}).items()])
             conn.executemany(
-                "INSERT INTO properties VALUES (?, ?, ?)", [(run_id, k, json.dumps(v)) for k, v in (properties or {}).items()]
+                "INSERT INTO properties VALUES (?, ?, ?)", [(run_id, k, property_json(k, v)) for k, v in (properties or {}).items()]
             )
 
         self._write(run)
@@ -295,7 +309,7 @@ class SQLiteStore(Store):
             for run_id, key, value in conn.execute(
                 f"SELECT run_id, key, value FROM properties WHERE run_id IN ({marks}) ORDER BY key", part
             ):
-                props[run_id][key] = json.loads(value)
+                props[run_id][key] = stored_json(value, f"property {key!r} of run {run_id!r}")
         return run_infos(rows, tags, props)
 
     def get_run(self, run_id: str) -> RunInfo:
@@ -339,7 +353,7 @@ class SQLiteStore(Store):
         text: str | None = None,
     ) -> int:
         where, args = run_filter(experiment_id, parent_id, status, tags, text, mark="?", contains=_CONTAINS)
-        return self._retry(lambda: self._conn().execute(f"SELECT COUNT(*) FROM runs r WHERE {where}", args).fetchone()[0])
+        return self._query(lambda conn: conn.execute(f"SELECT COUNT(*) FROM runs r WHERE {where}", args).fetchone()[0])
 
     def list_descendants(self, run_id: str) -> list[RunInfo]:
         def run(conn: sqlite3.Connection) -> list[RunInfo]:
@@ -417,17 +431,19 @@ class SQLiteStore(Store):
         self._write(run)
 
     def add_properties(self, run_id: str, properties: Mapping[str, Any]) -> None:
+        encoded = {key: property_json(key, value) for key, value in properties.items()}
+
         def run(conn: sqlite3.Connection) -> None:
             self._require_run(conn, run_id)
             existing = dict(conn.execute("SELECT key, value FROM properties WHERE run_id = ?", (run_id,)).fetchall())
-            for key, value in properties.items():
+            for key in encoded:
                 # Compare the stored JSON text, so 1, 1.0 and True count as different values.
-                if key in existing and existing[key] != json.dumps(value):
+                if key in existing and existing[key] != encoded[key]:
                     raise ConflictError(
-                        f"property {key!r} of run {run_id!r} is already {json.loads(existing[key])!r}; properties cannot change (use tags)"
+                        f"property {key!r} of run {run_id!r} is already {stored_json(existing[key], f'property {key!r} of run {run_id!r}')!r}; properties cannot change (use tags)"
                     )
             conn.executemany(
-                "INSERT OR IGNORE INTO properties VALUES (?, ?, ?)", [(run_id, k, json.dumps(v)) for k, v in properties.items()]
+                "INSERT OR IGNORE INTO properties VALUES (?, ?, ?)", [(run_id, k, v) for k, v in encoded.items()]
             )
 
         self._write(run)
@@ -486,9 +502,9 @@ class SQLiteStore(Store):
         if partial:
             tail_offset = count - partial
             row = conn.execute(
-                'SELECT step_min, steps, wall_times, vals FROM chunks WHERE metric_id = ? AND "offset" = ?', (metric_id, tail_offset)
+                'SELECT step_min, count, steps, wall_times, vals FROM chunks WHERE metric_id = ? AND "offset" = ?', (metric_id, tail_offset)
             ).fetchone()
-            tail = (tail_offset, *_chunks.decode(*row))
+            tail = _chunks.tail(row, tail_offset, partial, run_id=batch.run_id, name=batch.name)
             conn.execute('DELETE FROM chunks WHERE metric_id = ? AND "offset" = ?', (metric_id, tail_offset))
         chunks = _chunks.append_chunks(tail, count, steps, walls, values)
         conn.executemany(
@@ -518,7 +534,7 @@ class SQLiteStore(Store):
         conn.executemany(
             "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?)",
             [
-                (metric_id, count + i, int(step), rec.wall_time, json.dumps(rec.meta), rec.data)
+                (metric_id, count + i, int(step), rec.wall_time, record_json(rec.meta, batch.run_id, batch.name), rec.data)
                 for i, (step, rec) in enumerate(zip(steps, batch.records))
             ],
         )
@@ -585,23 +601,23 @@ class SQLiteStore(Store):
             lo, hi = clamp(start, stop, count)
             first = lo - lo % _chunks.CHUNK_POINTS
             rows = conn.execute(
-                'SELECT "offset", step_min, steps, wall_times, vals FROM chunks'
+                'SELECT "offset", count, step_min, steps, wall_times, vals FROM chunks'
                 ' WHERE metric_id = ? AND "offset" >= ? AND "offset" < ? ORDER BY "offset"',
                 (metric_id, first, hi),
             ).fetchall()
-            return _chunks.history(name, rows, lo, hi)
+            return _chunks.history(name, rows, lo, hi, run_id=run_id)
 
         return self._read(run)
 
     def read_summaries(self, run_id: str, name: str) -> ChunkSummaries:
         def run(conn: sqlite3.Connection) -> ChunkSummaries:
-            metric_id, _ = self._metric(conn, run_id, name, (MetricKind.SCALAR,))
+            metric_id, total = self._metric(conn, run_id, name, (MetricKind.SCALAR,))
             rows = conn.execute(
                 'SELECT "offset", count, step_min, step_max, wall_min, wall_max, summary FROM chunks'
                 ' INDEXED BY chunk_summaries WHERE metric_id = ? ORDER BY "offset"',
                 (metric_id,),
             ).fetchall()
-            return _chunks.summaries(rows)
+            return _chunks.summaries(rows, run_id=run_id, name=name, total=total)
 
         return self._read(run)
 
@@ -613,7 +629,7 @@ class SQLiteStore(Store):
                 "SELECT step, wall_time, meta, data FROM records WHERE metric_id = ? AND idx >= ? AND idx < ? ORDER BY idx",
                 (metric_id, lo, hi),
             ).fetchall()
-            return [Record(step, wall, json.loads(meta), data) for step, wall, meta, data in rows]
+            return [Record(step, wall, stored_json(meta, f"a record of metric {name!r} of run {run_id!r}"), data) for step, wall, meta, data in rows]
 
         return self._read(run)
 
@@ -631,12 +647,15 @@ class SQLiteStore(Store):
 
     def put_file(self, run_id: str, name: str, data: bytes) -> FileInfo:
         path = self._file_path(run_id, name)
-        self._retry(lambda: self._require_run(self._conn(), run_id))
-        os.makedirs(os.path.dirname(path), exist_ok=True)
+        self._query(lambda conn: self._require_run(conn, run_id))
         temp = f"{path}.{uuid.uuid4().hex}.tmp"
-        with open(temp, "wb") as handle:
-            handle.write(data)
-        os.replace(temp, path)
+        try:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(temp, "wb") as handle:
+                handle.write(data)
+            os.replace(temp, path)
+        except OSError as exc:
+            raise StoreError(f"cannot write file {name!r} of run {run_id!r} in {self.files_root!r}: {exc.strerror or exc}") from exc
         info = FileInfo(name, len(data), time.time())
         self._write(lambda conn: conn.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", (run_id, name, info.size, info.created_at)))
         return info
@@ -650,8 +669,12 @@ class SQLiteStore(Store):
         return self._read(run)
 
     def read_file(self, run_id: str, name: str) -> bytes:
-        row = self._retry(lambda: self._conn().execute("SELECT 1 FROM files WHERE run_id = ? AND name = ?", (run_id, name)).fetchone())
+        row = self._query(lambda conn: conn.execute("SELECT 1 FROM files WHERE run_id = ? AND name = ?", (run_id, name)).fetchone())
         if row is None:
             raise NotFoundError(f"run {run_id!r} has no file {name!r}")
-        with open(self._file_path(run_id, name), "rb") as handle:
-            return handle.read()
+        path = self._file_path(run_id, name)
+        try:
+            with open(path, "rb") as handle:
+                return handle.read()
+        except OSError as exc:  # listed in the database but unreadable on disk: the store is damaged
+            raise StoreError(f"cannot read file {name!r} of run {run_id!r} from {self.files_root!r}: {exc.strerror or exc}") from exc
