@@ -33,6 +33,7 @@ from . import _chunks
 from ._base import Store, depth_first
 from ._pool import Pool
 from ._sql import RUN_COLUMNS, clamp, property_json, record_json, run_filter, run_infos, stored_json
+from ._sqlite_maintain import compact
 from ._sqlite_schema import MIGRATIONS
 
 DB_FILE = "runhistory.db"
@@ -229,6 +230,12 @@ class SQLiteStore(Store):
             if isinstance(exc.__cause__, sqlite3.DatabaseError) and _not_a_database(exc.__cause__):
                 raise InvalidArgumentError(f"{self.db_path!r} is not a usable SQLite store: {exc.__cause__}") from exc
             raise
+
+    def maintain(self, *, dry_run: bool = False) -> dict[str, Any]:
+        """ANALYZE, VACUUM and truncate the write-ahead log; a report of sizes (an "error" key when it could not)."""
+        if self.read_only and not dry_run:
+            raise StoreError(f"store {self.uri} is open read-only")
+        return compact(self.db_path, dry_run=dry_run)
 
     def close(self) -> None:
         """Close every connection this store opened (one in use closes when its call ends)."""
