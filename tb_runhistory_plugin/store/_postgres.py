@@ -197,17 +197,17 @@ class PostgresStore(Store):
                 self._pool.put(conn)
 
     def _migrate(self, create: bool) -> None:
-        def check(cur: "psycopg.Cursor") -> bool:
+        def migrated(cur: "psycopg.Cursor") -> bool:
             cur.execute(
                 "SELECT 1 FROM information_schema.tables WHERE table_schema = %s AND table_name = 'migrations'", (self.schema,)
             )
             return cur.fetchone() is not None
 
         if not create:
-            if not self._tx(check):
+            if not self._tx(migrated):
                 raise NotFoundError(f"no run history store at {self.uri}")
 
-        def apply(cur: "psycopg.Cursor") -> None:
+        def apply_migrations(cur: "psycopg.Cursor") -> None:
             # One migrator at a time per schema, even across machines; others wait, then see it done.
             cur.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_key(self.schema),))
             cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema)))
@@ -219,7 +219,7 @@ class PostgresStore(Store):
                     cur.execute("INSERT INTO migrations VALUES (%s, %s)", (name, time.time()))
 
         try:
-            self._tx(apply)
+            self._tx(apply_migrations)
         except StoreError:
             self._pool.close()
             raise
@@ -230,13 +230,13 @@ class PostgresStore(Store):
 
     # -- experiments -------------------------------------------------------
     def get_or_create_experiment(self, name: str) -> ExperimentInfo:
-        def run(cur: "psycopg.Cursor") -> ExperimentInfo:
+        def find_or_insert_experiment(cur: "psycopg.Cursor") -> ExperimentInfo:
             cur.execute(
                 "INSERT INTO experiments VALUES (%s, %s, %s) ON CONFLICT (name) DO NOTHING", (uuid.uuid4().hex, name, time.time())
             )
             return ExperimentInfo(*cur.execute("SELECT id, name, created_at FROM experiments WHERE name = %s", (name,)).fetchone())
 
-        return self._tx(run)
+        return self._tx(find_or_insert_experiment)
 
     def get_experiment(self, name_or_id: str) -> ExperimentInfo:
         row = self._tx(
@@ -267,7 +267,7 @@ class PostgresStore(Store):
         start_time: float,
         logs_dir: str | None = None,
     ) -> RunInfo:
-        def run(cur: "psycopg.Cursor") -> RunInfo:
+        def insert_run(cur: "psycopg.Cursor") -> RunInfo:
             if cur.execute("SELECT 1 FROM experiments WHERE id = %s", (experiment_id,)).fetchone() is None:
                 raise NotFoundError(f"no experiment {experiment_id!r} in store {self.uri}")
             if cur.execute("SELECT 1 FROM runs WHERE id = %s", (run_id,)).fetchone() is not None:
@@ -291,7 +291,7 @@ class PostgresStore(Store):
                 cur.executemany("INSERT INTO properties VALUES (%s, %s, %s)", [(run_id, k, property_json(k, v)) for k, v in properties.items()])
             return self._runs(cur, f"SELECT {RUN_COLUMNS} FROM runs r WHERE r.id = %s", (run_id,))[0]
 
-        return self._tx(run, retry_broken=False)
+        return self._tx(insert_run, retry_broken=False)
 
     def _runs(self, cur: "psycopg.Cursor", query: str, args: Sequence[Any]) -> list[RunInfo]:
         rows = cur.execute(query, args).fetchall()
@@ -306,13 +306,13 @@ class PostgresStore(Store):
         return run_infos(rows, tags, props)
 
     def get_run(self, run_id: str) -> RunInfo:
-        def run(cur: "psycopg.Cursor") -> RunInfo:
+        def select_run(cur: "psycopg.Cursor") -> RunInfo:
             found = self._runs(cur, f"SELECT {RUN_COLUMNS} FROM runs r WHERE r.id = %s", (run_id,))
             if not found:
                 raise NotFoundError(f"no run {run_id!r} in store {self.uri}")
             return found[0]
 
-        return self._tx(run)
+        return self._tx(select_run)
 
     def list_runs(
         self,
@@ -350,7 +350,7 @@ class PostgresStore(Store):
         # sequence number, both fixed-width hex, so comparing paths compares those tuples level by level.
         level = "encode(float8send({t}.start_time), 'hex') || lpad(to_hex({t}.seq), 16, '0')"
 
-        def run(cur: "psycopg.Cursor") -> list[RunInfo]:
+        def select_descendants(cur: "psycopg.Cursor") -> list[RunInfo]:
             if cur.execute("SELECT 1 FROM runs WHERE id = %s", (run_id,)).fetchone() is None:
                 raise NotFoundError(f"no run {run_id!r} in store {self.uri}")
             return self._runs(
@@ -363,7 +363,7 @@ class PostgresStore(Store):
                 (run_id,),
             )
 
-        return self._tx(run)
+        return self._tx(select_descendants)
 
     def set_run_status(
         self, run_id: str, status: str, *, end_time: float | None = None, error: str | None = None, traceback: str | None = None
@@ -371,7 +371,7 @@ class PostgresStore(Store):
         if status not in TERMINAL_STATUSES:
             raise InvalidArgumentError(f"a run can only be moved to {sorted(TERMINAL_STATUSES)}, not {status!r}")
 
-        def run(cur: "psycopg.Cursor") -> RunInfo:
+        def end_run(cur: "psycopg.Cursor") -> RunInfo:
             # FOR UPDATE waits for metric writes in flight (they hold KEY SHARE on the run).
             row = cur.execute("SELECT status FROM runs WHERE id = %s FOR UPDATE", (run_id,)).fetchone()
             if row is None:
@@ -384,7 +384,7 @@ class PostgresStore(Store):
             )
             return self._runs(cur, f"SELECT {RUN_COLUMNS} FROM runs r WHERE r.id = %s", (run_id,))[0]
 
-        return self._tx(run, retry_broken=False)
+        return self._tx(end_run, retry_broken=False)
 
     def heartbeat(self, run_ids: Sequence[str], time: float) -> None:
         ids = list(run_ids)
@@ -402,14 +402,14 @@ class PostgresStore(Store):
         return row[0]
 
     def set_logs_dir(self, run_id: str, logs_dir: str | None) -> None:
-        def run(cur: "psycopg.Cursor") -> None:
+        def update_logs_dir(cur: "psycopg.Cursor") -> None:
             self._require_run(cur, run_id)
             cur.execute("UPDATE runs SET logs_dir = %s WHERE id = %s", (logs_dir, run_id))
 
-        self._tx(run)
+        self._tx(update_logs_dir)
 
     def set_tags(self, run_id: str, tags: Mapping[str, str]) -> None:
-        def run(cur: "psycopg.Cursor") -> None:
+        def upsert_tags(cur: "psycopg.Cursor") -> None:
             self._require_run(cur, run_id)
             if tags:
                 cur.executemany(
@@ -417,19 +417,19 @@ class PostgresStore(Store):
                     [(run_id, k, v) for k, v in tags.items()],
                 )
 
-        self._tx(run)
+        self._tx(upsert_tags)
 
     def remove_tags(self, run_id: str, keys: Sequence[str]) -> None:
-        def run(cur: "psycopg.Cursor") -> None:
+        def delete_tags(cur: "psycopg.Cursor") -> None:
             self._require_run(cur, run_id)
             cur.execute("DELETE FROM tags WHERE run_id = %s AND key = ANY(%s)", (run_id, list(keys)))
 
-        self._tx(run)
+        self._tx(delete_tags)
 
     def add_properties(self, run_id: str, properties: Mapping[str, Any]) -> None:
         encoded = {key: property_json(key, value) for key, value in properties.items()}
 
-        def run(cur: "psycopg.Cursor") -> None:
+        def insert_properties(cur: "psycopg.Cursor") -> None:
             # Lock the run so two writers of the same new key cannot both pass the check.
             if cur.execute("SELECT 1 FROM runs WHERE id = %s FOR NO KEY UPDATE", (run_id,)).fetchone() is None:
                 raise NotFoundError(f"no run {run_id!r} in store {self.uri}")
@@ -446,7 +446,7 @@ class PostgresStore(Store):
                     [(run_id, k, v) for k, v in encoded.items()],
                 )
 
-        self._tx(run)
+        self._tx(insert_properties)
 
     # -- metrics -----------------------------------------------------------
     def write_metrics(
@@ -458,7 +458,7 @@ class PostgresStore(Store):
         if not scalars and not records and batch_id is None:
             return
 
-        def run(cur: "psycopg.Cursor") -> None:
+        def append_batches(cur: "psycopg.Cursor") -> None:
             if batch_id is not None:
                 # A concurrent retry of the same batch waits here until the first one commits.
                 cur.execute("INSERT INTO batches VALUES (%s, %s) ON CONFLICT DO NOTHING", (batch_id, time.time()))
@@ -468,7 +468,7 @@ class PostgresStore(Store):
             self._append_scalars(cur, scalars, metrics)
             self._append_records(cur, records, metrics)
 
-        self._tx(run, retry_broken=batch_id is not None)
+        self._tx(append_batches, retry_broken=batch_id is not None)
         if batch_id is not None and time.monotonic() - self._last_prune > _PRUNE_EVERY:
             self._last_prune = time.monotonic()
             self._tx(lambda cur: cur.execute("DELETE FROM batches WHERE applied_at < %s", (time.time() - _BATCH_MEMORY,)))
@@ -579,16 +579,16 @@ class PostgresStore(Store):
         )
 
     def list_metrics(self, run_id: str) -> list[MetricInfo]:
-        def run(cur: "psycopg.Cursor") -> list[MetricInfo]:
+        def select_metrics(cur: "psycopg.Cursor") -> list[MetricInfo]:
             self._require_run(cur, run_id)
             return _metric_infos(cur.execute(f"SELECT {_METRIC_COLUMNS} FROM metrics WHERE run_id = %s ORDER BY name", (run_id,)).fetchall())
 
-        return self._tx(run)
+        return self._tx(select_metrics)
 
     def last_values(self, run_ids: Sequence[str]) -> dict[str, list[MetricInfo]]:
         ids = list(run_ids)
 
-        def run(cur: "psycopg.Cursor") -> dict[str, list[MetricInfo]]:
+        def select_last_values(cur: "psycopg.Cursor") -> dict[str, list[MetricInfo]]:
             found: dict[str, list[MetricInfo]] = {i: [] for i in ids}
             if ids:
                 rows = cur.execute(f"SELECT {_METRIC_COLUMNS} FROM metrics WHERE run_id = ANY(%s) ORDER BY name", (ids,)).fetchall()
@@ -596,7 +596,7 @@ class PostgresStore(Store):
                     found[info.run_id].append(info)
             return found
 
-        return self._tx(run)
+        return self._tx(select_last_values)
 
     def _metric(self, cur: "psycopg.Cursor", run_id: str, name: str, kinds: tuple[str, ...]) -> tuple[int, int]:
         row = cur.execute("SELECT id, kind, count FROM metrics WHERE run_id = %s AND name = %s", (run_id, name)).fetchone()
@@ -608,7 +608,7 @@ class PostgresStore(Store):
         return row[0], row[2]
 
     def read_scalars(self, run_id: str, name: str, *, start: int = 0, stop: int | None = None) -> MetricHistory:
-        def run(cur: "psycopg.Cursor") -> MetricHistory:
+        def select_points(cur: "psycopg.Cursor") -> MetricHistory:
             metric_id, count = self._metric(cur, run_id, name, (MetricKind.SCALAR,))
             lo, hi = clamp(start, stop, count)
             first = lo - lo % _chunks.CHUNK_POINTS
@@ -620,10 +620,10 @@ class PostgresStore(Store):
             ).fetchall()
             return _chunks.history(name, rows, lo, hi, run_id=run_id)
 
-        return self._tx(run)
+        return self._tx(select_points)
 
     def read_summaries(self, run_id: str, name: str) -> ChunkSummaries:
-        def run(cur: "psycopg.Cursor") -> ChunkSummaries:
+        def select_summaries(cur: "psycopg.Cursor") -> ChunkSummaries:
             metric_id, total = self._metric(cur, run_id, name, (MetricKind.SCALAR,))
             rows = cur.execute(
                 'SELECT "offset", count, step_min, step_max, wall_min, wall_max, summary FROM chunks WHERE metric_id = %s ORDER BY "offset"',
@@ -632,10 +632,10 @@ class PostgresStore(Store):
             ).fetchall()
             return _chunks.summaries(rows, run_id=run_id, name=name, total=total)
 
-        return self._tx(run)
+        return self._tx(select_summaries)
 
     def read_records(self, run_id: str, name: str, *, start: int = 0, stop: int | None = None) -> list[Record]:
-        def run(cur: "psycopg.Cursor") -> list[Record]:
+        def select_records(cur: "psycopg.Cursor") -> list[Record]:
             metric_id, count = self._metric(cur, run_id, name, (MetricKind.TABLE, MetricKind.IMAGE, MetricKind.HISTOGRAM))
             lo, hi = clamp(start, stop, count)
             rows = cur.execute(
@@ -644,14 +644,14 @@ class PostgresStore(Store):
             ).fetchall()
             return [Record(step, wall, stored_json(meta, f"a record of metric {name!r} of run {run_id!r}"), None if data is None else bytes(data)) for step, wall, meta, data in rows]
 
-        return self._tx(run)
+        return self._tx(select_records)
 
     # -- files -------------------------------------------------------------
     def put_file(self, run_id: str, name: str, data: bytes) -> FileInfo:
         _check_file(run_id, name)
         info = FileInfo(name, len(data), time.time())
 
-        def run(cur: "psycopg.Cursor") -> None:
+        def upsert_file(cur: "psycopg.Cursor") -> None:
             self._require_run(cur, run_id)
             cur.execute(
                 "INSERT INTO files VALUES (%s, %s, %s, %s, %s) ON CONFLICT (run_id, name)"
@@ -659,16 +659,16 @@ class PostgresStore(Store):
                 (run_id, name, info.size, info.created_at, bytes(data)),
             )
 
-        self._tx(run)
+        self._tx(upsert_file)
         return info
 
     def list_files(self, run_id: str) -> list[FileInfo]:
-        def run(cur: "psycopg.Cursor") -> list[FileInfo]:
+        def select_files(cur: "psycopg.Cursor") -> list[FileInfo]:
             self._require_run(cur, run_id)
             rows = cur.execute("SELECT name, size, created_at FROM files WHERE run_id = %s ORDER BY name", (run_id,)).fetchall()
             return [FileInfo(*row) for row in rows]
 
-        return self._tx(run)
+        return self._tx(select_files)
 
     def read_file(self, run_id: str, name: str) -> bytes:
         row = self._tx(

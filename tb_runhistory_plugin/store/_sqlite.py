@@ -214,7 +214,7 @@ class SQLiteStore(Store):
         if self.read_only:
             return
 
-        def apply(conn: sqlite3.Connection) -> None:
+        def apply_migrations(conn: sqlite3.Connection) -> None:
             conn.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)")
             done = {row[0] for row in conn.execute("SELECT name FROM migrations")}
             for name, sql in MIGRATIONS:
@@ -225,7 +225,7 @@ class SQLiteStore(Store):
                     conn.execute("INSERT INTO migrations VALUES (?, ?)", (name, time.time()))
 
         try:
-            self._write(apply)
+            self._write(apply_migrations)
         except StoreError as exc:
             if isinstance(exc.__cause__, sqlite3.DatabaseError) and _not_a_database(exc.__cause__):
                 raise InvalidArgumentError(f"{self.db_path!r} is not a usable SQLite store: {exc.__cause__}") from exc
@@ -243,14 +243,14 @@ class SQLiteStore(Store):
 
     # -- experiments -------------------------------------------------------
     def get_or_create_experiment(self, name: str) -> ExperimentInfo:
-        def run(conn: sqlite3.Connection) -> ExperimentInfo:
+        def find_or_insert_experiment(conn: sqlite3.Connection) -> ExperimentInfo:
             row = conn.execute("SELECT id, name, created_at FROM experiments WHERE name = ?", (name,)).fetchone()
             if row is None:
                 row = (uuid.uuid4().hex, name, time.time())
                 conn.execute("INSERT INTO experiments VALUES (?, ?, ?)", row)
             return ExperimentInfo(*row)
 
-        return self._write(run)
+        return self._write(find_or_insert_experiment)
 
     def get_experiment(self, name_or_id: str) -> ExperimentInfo:
         row = self._query(
@@ -280,7 +280,7 @@ class SQLiteStore(Store):
         start_time: float,
         logs_dir: str | None = None,
     ) -> RunInfo:
-        def run(conn: sqlite3.Connection) -> None:
+        def insert_run(conn: sqlite3.Connection) -> None:
             if conn.execute("SELECT 1 FROM experiments WHERE id = ?", (experiment_id,)).fetchone() is None:
                 raise NotFoundError(f"no experiment {experiment_id!r} in store {self.uri}")
             if conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is not None:
@@ -301,7 +301,7 @@ class SQLiteStore(Store):
                 "INSERT INTO properties VALUES (?, ?, ?)", [(run_id, k, property_json(k, v)) for k, v in (properties or {}).items()]
             )
 
-        self._write(run)
+        self._write(insert_run)
         return self.get_run(run_id)
 
     def _runs_from_rows(self, conn: sqlite3.Connection, rows: list[tuple]) -> list[RunInfo]:
@@ -320,13 +320,13 @@ class SQLiteStore(Store):
         return run_infos(rows, tags, props)
 
     def get_run(self, run_id: str) -> RunInfo:
-        def run(conn: sqlite3.Connection) -> RunInfo:
+        def select_run(conn: sqlite3.Connection) -> RunInfo:
             rows = conn.execute(f"SELECT {RUN_COLUMNS} FROM runs r WHERE r.id = ?", (run_id,)).fetchall()
             if not rows:
                 raise NotFoundError(f"no run {run_id!r} in store {self.uri}")
             return self._runs_from_rows(conn, rows)[0]
 
-        return self._read(run)
+        return self._read(select_run)
 
     def list_runs(
         self,
@@ -342,13 +342,13 @@ class SQLiteStore(Store):
         where, args = run_filter(experiment_id, parent_id, status, tags, text, mark="?", contains=_CONTAINS)
         args += [-1 if limit is None else int(limit), int(offset)]
 
-        def run(conn: sqlite3.Connection) -> list[RunInfo]:
+        def select_runs(conn: sqlite3.Connection) -> list[RunInfo]:
             rows = conn.execute(
                 f"SELECT {RUN_COLUMNS} FROM runs r WHERE {where} ORDER BY r.start_time, r.rowid LIMIT ? OFFSET ?", args
             ).fetchall()
             return self._runs_from_rows(conn, rows)
 
-        return self._read(run)
+        return self._read(select_runs)
 
     def count_runs(
         self,
@@ -363,7 +363,7 @@ class SQLiteStore(Store):
         return self._query(lambda conn: conn.execute(f"SELECT COUNT(*) FROM runs r WHERE {where}", args).fetchone()[0])
 
     def list_descendants(self, run_id: str) -> list[RunInfo]:
-        def run(conn: sqlite3.Connection) -> list[RunInfo]:
+        def select_descendants(conn: sqlite3.Connection) -> list[RunInfo]:
             if conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
                 raise NotFoundError(f"no run {run_id!r} in store {self.uri}")
             rows = conn.execute(
@@ -374,7 +374,7 @@ class SQLiteStore(Store):
             ).fetchall()
             return depth_first(run_id, self._runs_from_rows(conn, rows))
 
-        return self._read(run)
+        return self._read(select_descendants)
 
     def set_run_status(
         self, run_id: str, status: str, *, end_time: float | None = None, error: str | None = None, traceback: str | None = None
@@ -382,7 +382,7 @@ class SQLiteStore(Store):
         if status not in TERMINAL_STATUSES:
             raise InvalidArgumentError(f"a run can only be moved to {sorted(TERMINAL_STATUSES)}, not {status!r}")
 
-        def run(conn: sqlite3.Connection) -> None:
+        def end_run(conn: sqlite3.Connection) -> None:
             row = conn.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
             if row is None:
                 raise NotFoundError(f"no run {run_id!r} in store {self.uri}")
@@ -393,13 +393,13 @@ class SQLiteStore(Store):
                 (status, end_time if end_time is not None else time.time(), error, traceback, run_id),
             )
 
-        self._write(run)
+        self._write(end_run)
         return self.get_run(run_id)
 
     def heartbeat(self, run_ids: Sequence[str], time: float) -> None:
         ids = list(run_ids)
 
-        def run(conn: sqlite3.Connection) -> None:
+        def touch_runs(conn: sqlite3.Connection) -> None:
             for start in range(0, len(ids), _IN_CHUNK):
                 part = ids[start : start + _IN_CHUNK]
                 conn.execute(
@@ -408,7 +408,7 @@ class SQLiteStore(Store):
                 )
 
         if ids:
-            self._write(run)
+            self._write(touch_runs)
 
     def _require_run(self, conn: sqlite3.Connection, run_id: str) -> str:
         row = conn.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
@@ -417,30 +417,30 @@ class SQLiteStore(Store):
         return row[0]
 
     def set_logs_dir(self, run_id: str, logs_dir: str | None) -> None:
-        def run(conn: sqlite3.Connection) -> None:
+        def update_logs_dir(conn: sqlite3.Connection) -> None:
             self._require_run(conn, run_id)
             conn.execute("UPDATE runs SET logs_dir = ? WHERE id = ?", (logs_dir, run_id))
 
-        self._write(run)
+        self._write(update_logs_dir)
 
     def set_tags(self, run_id: str, tags: Mapping[str, str]) -> None:
-        def run(conn: sqlite3.Connection) -> None:
+        def upsert_tags(conn: sqlite3.Connection) -> None:
             self._require_run(conn, run_id)
             conn.executemany("INSERT OR REPLACE INTO tags VALUES (?, ?, ?)", [(run_id, k, v) for k, v in tags.items()])
 
-        self._write(run)
+        self._write(upsert_tags)
 
     def remove_tags(self, run_id: str, keys: Sequence[str]) -> None:
-        def run(conn: sqlite3.Connection) -> None:
+        def delete_tags(conn: sqlite3.Connection) -> None:
             self._require_run(conn, run_id)
             conn.executemany("DELETE FROM tags WHERE run_id = ? AND key = ?", [(run_id, k) for k in keys])
 
-        self._write(run)
+        self._write(delete_tags)
 
     def add_properties(self, run_id: str, properties: Mapping[str, Any]) -> None:
         encoded = {key: property_json(key, value) for key, value in properties.items()}
 
-        def run(conn: sqlite3.Connection) -> None:
+        def insert_properties(conn: sqlite3.Connection) -> None:
             self._require_run(conn, run_id)
             existing = dict(conn.execute("SELECT key, value FROM properties WHERE run_id = ?", (run_id,)).fetchall())
             for key in encoded:
@@ -453,7 +453,7 @@ class SQLiteStore(Store):
                 "INSERT OR IGNORE INTO properties VALUES (?, ?, ?)", [(run_id, k, v) for k, v in encoded.items()]
             )
 
-        self._write(run)
+        self._write(insert_properties)
 
     # -- metrics -----------------------------------------------------------
     def _metric_for_write(
@@ -479,7 +479,7 @@ class SQLiteStore(Store):
     def write_metrics(
         self, scalars: Sequence[ScalarBatch] = (), records: Sequence[RecordBatch] = (), *, batch_id: str | None = None
     ) -> None:
-        def run(conn: sqlite3.Connection) -> None:
+        def append_batches(conn: sqlite3.Connection) -> None:
             if batch_id is not None:
                 now = time.time()
                 if conn.execute("INSERT OR IGNORE INTO batches VALUES (?, ?)", (batch_id, now)).rowcount == 0:
@@ -495,7 +495,7 @@ class SQLiteStore(Store):
                 if batch.records:
                     self._append_records(conn, batch, checked)
 
-        self._write(run)
+        self._write(append_batches)
 
     def _append_scalars(self, conn: sqlite3.Connection, batch: ScalarBatch, checked: set[str]) -> None:
         metric_id, value_type, count, last_step = self._metric_for_write(
@@ -570,17 +570,17 @@ class SQLiteStore(Store):
     _METRIC_COLUMNS = "run_id, name, kind, value_type, count, last_step, last_value, last_wall_time, description"
 
     def list_metrics(self, run_id: str) -> list[MetricInfo]:
-        def run(conn: sqlite3.Connection) -> list[MetricInfo]:
+        def select_metrics(conn: sqlite3.Connection) -> list[MetricInfo]:
             self._require_run(conn, run_id)
             rows = conn.execute(f"SELECT {self._METRIC_COLUMNS} FROM metrics WHERE run_id = ? ORDER BY name", (run_id,)).fetchall()
             return self._metrics_from_rows(rows)
 
-        return self._read(run)
+        return self._read(select_metrics)
 
     def last_values(self, run_ids: Sequence[str]) -> dict[str, list[MetricInfo]]:
         ids = list(run_ids)
 
-        def run(conn: sqlite3.Connection) -> dict[str, list[MetricInfo]]:
+        def select_last_values(conn: sqlite3.Connection) -> dict[str, list[MetricInfo]]:
             found: dict[str, list[MetricInfo]] = {i: [] for i in ids}
             for start in range(0, len(ids), _IN_CHUNK):
                 part = ids[start : start + _IN_CHUNK]
@@ -591,7 +591,7 @@ class SQLiteStore(Store):
                     found[info.run_id].append(info)
             return found
 
-        return self._read(run)
+        return self._read(select_last_values)
 
     def _metric(self, conn: sqlite3.Connection, run_id: str, name: str, kinds: tuple[str, ...]) -> tuple[int, int]:
         row = conn.execute("SELECT id, kind, count FROM metrics WHERE run_id = ? AND name = ?", (run_id, name)).fetchone()
@@ -603,7 +603,7 @@ class SQLiteStore(Store):
         return row[0], row[2]
 
     def read_scalars(self, run_id: str, name: str, *, start: int = 0, stop: int | None = None) -> MetricHistory:
-        def run(conn: sqlite3.Connection) -> MetricHistory:
+        def select_points(conn: sqlite3.Connection) -> MetricHistory:
             metric_id, count = self._metric(conn, run_id, name, (MetricKind.SCALAR,))
             lo, hi = clamp(start, stop, count)
             first = lo - lo % _chunks.CHUNK_POINTS
@@ -614,10 +614,10 @@ class SQLiteStore(Store):
             ).fetchall()
             return _chunks.history(name, rows, lo, hi, run_id=run_id)
 
-        return self._read(run)
+        return self._read(select_points)
 
     def read_summaries(self, run_id: str, name: str) -> ChunkSummaries:
-        def run(conn: sqlite3.Connection) -> ChunkSummaries:
+        def select_summaries(conn: sqlite3.Connection) -> ChunkSummaries:
             metric_id, total = self._metric(conn, run_id, name, (MetricKind.SCALAR,))
             rows = conn.execute(
                 'SELECT "offset", count, step_min, step_max, wall_min, wall_max, summary FROM chunks'
@@ -626,10 +626,10 @@ class SQLiteStore(Store):
             ).fetchall()
             return _chunks.summaries(rows, run_id=run_id, name=name, total=total)
 
-        return self._read(run)
+        return self._read(select_summaries)
 
     def read_records(self, run_id: str, name: str, *, start: int = 0, stop: int | None = None) -> list[Record]:
-        def run(conn: sqlite3.Connection) -> list[Record]:
+        def select_records(conn: sqlite3.Connection) -> list[Record]:
             metric_id, count = self._metric(conn, run_id, name, (MetricKind.TABLE, MetricKind.IMAGE, MetricKind.HISTOGRAM))
             lo, hi = clamp(start, stop, count)
             rows = conn.execute(
@@ -638,7 +638,7 @@ class SQLiteStore(Store):
             ).fetchall()
             return [Record(step, wall, stored_json(meta, f"a record of metric {name!r} of run {run_id!r}"), data) for step, wall, meta, data in rows]
 
-        return self._read(run)
+        return self._read(select_records)
 
     # -- files -------------------------------------------------------------
     def _file_path(self, run_id: str, name: str) -> str:
@@ -668,12 +668,12 @@ class SQLiteStore(Store):
         return info
 
     def list_files(self, run_id: str) -> list[FileInfo]:
-        def run(conn: sqlite3.Connection) -> list[FileInfo]:
+        def select_files(conn: sqlite3.Connection) -> list[FileInfo]:
             self._require_run(conn, run_id)
             rows = conn.execute("SELECT name, size, created_at FROM files WHERE run_id = ? ORDER BY name", (run_id,)).fetchall()
             return [FileInfo(*row) for row in rows]
 
-        return self._read(run)
+        return self._read(select_files)
 
     def read_file(self, run_id: str, name: str) -> bytes:
         row = self._query(lambda conn: conn.execute("SELECT 1 FROM files WHERE run_id = ? AND name = ?", (run_id, name)).fetchone())
