@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import threading
 import time
 import urllib.parse
 import uuid
@@ -20,11 +19,11 @@ import numpy as np
 
 try:
     import psycopg
+    import psycopg_pool
     from psycopg import errors as pg_errors
     from psycopg import sql
-    from psycopg.pq import TransactionStatus
 except ImportError as _exc:  # pragma: no cover - exercised only without the extra
-    psycopg = None
+    psycopg = psycopg_pool = None
     _IMPORT_ERROR: ImportError | None = _exc
 else:
     _IMPORT_ERROR = None
@@ -91,82 +90,54 @@ def _lock_key(schema: str) -> int:
     return int.from_bytes(hashlib.blake2b(f"tb-runhistory:{schema}".encode(), digest_size=8).digest(), "big", signed=True)
 
 
-class _Pool:
-    """A small connection pool: idle connections reused LIFO, at most `size` checked out at once."""
-
-    def __init__(self, connect: Callable[[], "psycopg.Connection"], size: int) -> None:
-        self._connect = connect
-        self._idle: list[psycopg.Connection] = []
-        self._lock = threading.Lock()
-        self._slots = threading.BoundedSemaphore(size)
-        self.closed = False
-
-    def get(self) -> "tuple[psycopg.Connection, bool]":
-        """A connection and whether it was reused (it may have died while idle)."""
-        if not self._slots.acquire(timeout=_POOL_WAIT):
-            raise StoreError(f"no free PostgreSQL connection after {_POOL_WAIT:.0f} s")
-        try:
-            with self._lock:
-                if self.closed:
-                    raise StoreError("store is closed")
-                while self._idle:
-                    conn = self._idle.pop()
-                    if not conn.closed:
-                        return conn, True
-            return self._connect(), False
-        except BaseException:
-            self._slots.release()
-            raise
-
-    def put(self, conn: "psycopg.Connection") -> None:
-        """Return a connection; a broken one or one left inside a transaction is closed."""
-        try:
-            healthy = not conn.closed and not conn.broken and conn.info.transaction_status == TransactionStatus.IDLE
-            with self._lock:
-                if healthy and not self.closed:
-                    self._idle.append(conn)
-                    return
-            conn.close()
-        finally:
-            self._slots.release()
-
-    def discard_idle(self) -> None:
-        """Close idle connections (after one of them turned out dead)."""
-        with self._lock:
-            idle, self._idle = self._idle, []
-        for conn in idle:
-            conn.close()
-
-    def close(self) -> None:
-        """Close idle connections; checked-out ones close when returned."""
-        with self._lock:
-            self.closed = True
-            idle, self._idle = self._idle, []
-        for conn in idle:
-            conn.close()
-
-
 class PostgresStore(Store):
     """A store in a PostgreSQL schema (default `runhistory`), shared by every machine that reaches it."""
 
     def __init__(self, uri: str, *, create: bool = True, schema: str | None = None, pool_size: int = 16) -> None:
-        if psycopg is None:
+        if psycopg is None or psycopg_pool is None:
             raise InvalidArgumentError(
-                f"store {uri!r} needs psycopg 3: pip install 'tb-runhistory-plugin[postgres]' ({_IMPORT_ERROR})"
+                f"store {uri!r} needs psycopg 3 and psycopg_pool: pip install 'tb-runhistory-plugin[postgres]' ({_IMPORT_ERROR})"
             )
         self._conninfo, self.schema, self.uri = parse_uri(uri, schema)
-        self._pool = _Pool(self._connect, pool_size)
+        self._pool = psycopg_pool.ConnectionPool(
+            self._conninfo,
+            kwargs={"autocommit": True, "connect_timeout": _CONNECT_TIMEOUT, "application_name": "tb-runhistory"},
+            min_size=1,
+            max_size=pool_size,
+            timeout=_POOL_WAIT,
+            configure=self._configure,
+            name=self.uri,
+            open=False,
+        )
         self._last_prune = 0.0
+        self._open_pool()
         self._migrate(create)
 
     # -- connections -------------------------------------------------------
-    def _connect(self) -> "psycopg.Connection":
-        try:
-            conn = psycopg.connect(self._conninfo, autocommit=True, connect_timeout=_CONNECT_TIMEOUT, application_name="tb-runhistory")
-        except psycopg.Error as exc:
-            raise StoreError(f"cannot connect to PostgreSQL store {self.uri}: {exc}".strip()) from exc
+    def _configure(self, conn: "psycopg.Connection") -> None:
         conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(self.schema)))
-        return conn
+
+    def _open_pool(self) -> None:
+        """Open the pool and wait for its first connection, so an unreachable server fails now, and clearly."""
+        self._pool.open()
+        try:
+            self._pool.wait(timeout=_CONNECT_TIMEOUT)
+        except psycopg_pool.PoolTimeout:
+            self._pool.close()
+            try:  # the pool only says it timed out: one direct attempt gives the server's reason
+                psycopg.connect(self._conninfo, connect_timeout=_CONNECT_TIMEOUT).close()
+                reason = f"no connection within {_CONNECT_TIMEOUT} s"
+            except psycopg.Error as exc:
+                reason = str(exc).strip()
+            raise StoreError(f"cannot connect to PostgreSQL store {self.uri}: {reason}") from None
+
+    def _take(self) -> "psycopg.Connection":
+        try:
+            return self._pool.getconn()
+        except psycopg_pool.PoolClosed:
+            raise StoreError(f"store {self.uri} is closed") from None
+        except psycopg_pool.PoolTimeout:
+            raise StoreError(f"no free PostgreSQL connection to {self.uri} after {_POOL_WAIT:.0f} s") from None
 
     def _tx(self, fn: Callable[["psycopg.Cursor"], _T], *, retry_broken: bool = True) -> _T:
         """Run fn(cursor) in one transaction, retried after a lost deadlock and once on a fresh connection
@@ -175,7 +146,7 @@ class PostgresStore(Store):
         attempt = 0
         while True:
             attempt += 1
-            conn, reused = self._pool.get()
+            conn = self._take()
             started = False
             try:
                 with conn.transaction():
@@ -186,15 +157,18 @@ class PostgresStore(Store):
                     raise StoreError(f"PostgreSQL store {self.uri}: {exc}") from exc
                 time.sleep(0.01 * attempt)
             except psycopg.OperationalError as exc:
-                if not (reused and conn.broken and attempt == 1 and (retry_broken or not started)):
+                if not (conn.broken and attempt == 1 and (retry_broken or not started)):
                     raise StoreError(f"PostgreSQL store {self.uri}: {exc}") from exc
-                self._pool.discard_idle()  # its siblings died with it
+                self._pool.putconn(conn)  # discarded: it is broken
+                conn = None
+                self._pool.check()  # its idle siblings likely died with it
             except psycopg.DataError as exc:
                 raise InvalidArgumentError(f"PostgreSQL store {self.uri} refused a value: {exc}") from exc
             except psycopg.Error as exc:
                 raise StoreError(f"PostgreSQL store {self.uri}: {exc}") from exc
             finally:
-                self._pool.put(conn)
+                if conn is not None:
+                    self._pool.putconn(conn)
 
     def _migrate(self, create: bool) -> None:
         def migrated(cur: "psycopg.Cursor") -> bool:
