@@ -29,13 +29,9 @@ else:
     _IMPORT_ERROR = None
 
 from .._types import (
-    ChunkSummaries,
     ExperimentInfo,
     FileInfo,
-    MetricHistory,
-    MetricInfo,
     MetricKind,
-    Record,
     RecordBatch,
     RunInfo,
     ScalarBatch,
@@ -45,9 +41,9 @@ from .._types import (
 from .._validate import check_file_name
 from ..errors import ConflictError, InvalidArgumentError, NotFoundError, StoreError
 from . import _chunks
-from ._base import Store
 from ._postgres_schema import MIGRATIONS
-from ._sql import RUN_COLUMNS, clamp, property_json, record_json, run_filter, run_infos, stored_json
+from ._sql import RUN_COLUMNS, property_json, record_json, run_filter, stored_json
+from ._sql_store import SQLStore
 
 DEFAULT_SCHEMA = "runhistory"
 _SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
@@ -58,7 +54,6 @@ _DEADLOCK_RETRIES = 5  # attempts of a transaction that lost a deadlock or seria
 _BATCH_MEMORY = 7 * 86_400.0  # seconds a write_metrics batch id is remembered
 _PRUNE_EVERY = 600.0  # seconds between prunes of old batch ids
 _CONTAINS = "{col} ILIKE {mark}"  # ILIKE: SQLite's LIKE ignores (ASCII) case, so this search does too
-_METRIC_COLUMNS = "run_id, name, kind, value_type, count, last_step, last_value, last_wall_time, description"
 _CHUNK_COLUMNS = '(metric_id, "offset", count, step_min, step_max, wall_min, wall_max, summary, steps, wall_times, vals)'
 _CHUNK_TYPES = ["int8", "int8", "int4", "int8", "int8", "float8", "float8", "bytea", "bytea", "bytea", "bytea"]
 _RECORD_TYPES = ["int8", "int8", "int8", "float8", "text", "bytea"]
@@ -90,8 +85,10 @@ def _lock_key(schema: str) -> int:
     return int.from_bytes(hashlib.blake2b(f"tb-runhistory:{schema}".encode(), digest_size=8).digest(), "big", signed=True)
 
 
-class PostgresStore(Store):
+class PostgresStore(SQLStore):
     """A store in a PostgreSQL schema (default `runhistory`), shared by every machine that reaches it."""
+
+    _MARK = "%s"
 
     def __init__(self, uri: str, *, create: bool = True, schema: str | None = None, pool_size: int = 16) -> None:
         if psycopg is None or psycopg_pool is None:
@@ -170,6 +167,15 @@ class PostgresStore(Store):
                 if conn is not None:
                     self._pool.putconn(conn)
 
+    def _read(self, fn: Callable[["psycopg.Cursor"], _T]) -> _T:
+        return self._tx(fn)
+
+    def _write(self, fn: Callable[["psycopg.Cursor"], _T]) -> _T:
+        return self._tx(fn)
+
+    def _execute(self, handle: "psycopg.Cursor", query: str, args: Sequence[Any] = (), *, binary: bool = False) -> "psycopg.Cursor":
+        return handle.execute(query, args, binary=binary)
+
     def _migrate(self, create: bool) -> None:
         def migrated(cur: "psycopg.Cursor") -> bool:
             cur.execute(
@@ -212,21 +218,6 @@ class PostgresStore(Store):
 
         return self._tx(find_or_insert_experiment)
 
-    def get_experiment(self, name_or_id: str) -> ExperimentInfo:
-        row = self._tx(
-            lambda cur: cur.execute(
-                "SELECT id, name, created_at FROM experiments WHERE id = %s OR name = %s ORDER BY (id = %s) DESC LIMIT 1",
-                (name_or_id,) * 3,
-            ).fetchone()
-        )
-        if row is None:
-            raise NotFoundError(f"no experiment {name_or_id!r} in store {self.uri}")
-        return ExperimentInfo(*row)
-
-    def list_experiments(self) -> list[ExperimentInfo]:
-        rows = self._tx(lambda cur: cur.execute("SELECT id, name, created_at FROM experiments ORDER BY created_at, name").fetchall())
-        return [ExperimentInfo(*row) for row in rows]
-
     # -- runs --------------------------------------------------------------
     def create_run(
         self,
@@ -268,25 +259,7 @@ class PostgresStore(Store):
         return self._tx(insert_run, retry_broken=False)
 
     def _runs(self, cur: "psycopg.Cursor", query: str, args: Sequence[Any]) -> list[RunInfo]:
-        rows = cur.execute(query, args).fetchall()
-        ids = [row[0] for row in rows]
-        tags: dict[str, dict[str, str]] = {i: {} for i in ids}
-        props: dict[str, dict[str, Any]] = {i: {} for i in ids}
-        if ids:
-            for run_id, key, value in cur.execute("SELECT run_id, key, value FROM tags WHERE run_id = ANY(%s) ORDER BY key", (ids,)):
-                tags[run_id][key] = value
-            for run_id, key, value in cur.execute("SELECT run_id, key, value FROM properties WHERE run_id = ANY(%s) ORDER BY key", (ids,)):
-                props[run_id][key] = stored_json(value, f"property {key!r} of run {run_id!r}")
-        return run_infos(rows, tags, props)
-
-    def get_run(self, run_id: str) -> RunInfo:
-        def select_run(cur: "psycopg.Cursor") -> RunInfo:
-            found = self._runs(cur, f"SELECT {RUN_COLUMNS} FROM runs r WHERE r.id = %s", (run_id,))
-            if not found:
-                raise NotFoundError(f"no run {run_id!r} in store {self.uri}")
-            return found[0]
-
-        return self._tx(select_run)
+        return self._runs_from_rows(cur, cur.execute(query, args).fetchall())
 
     def list_runs(
         self,
@@ -368,19 +341,6 @@ class PostgresStore(Store):
                     "UPDATE runs SET heartbeat_time = %s WHERE status = %s AND id = ANY(%s)", (time, str(Status.RUNNING), ids)
                 )
             )
-
-    def _require_run(self, cur: "psycopg.Cursor", run_id: str) -> str:
-        row = cur.execute("SELECT status FROM runs WHERE id = %s", (run_id,)).fetchone()
-        if row is None:
-            raise NotFoundError(f"no run {run_id!r} in store {self.uri}")
-        return row[0]
-
-    def set_logs_dir(self, run_id: str, logs_dir: str | None) -> None:
-        def update_logs_dir(cur: "psycopg.Cursor") -> None:
-            self._require_run(cur, run_id)
-            cur.execute("UPDATE runs SET logs_dir = %s WHERE id = %s", (logs_dir, run_id))
-
-        self._tx(update_logs_dir)
 
     def set_tags(self, run_id: str, tags: Mapping[str, str]) -> None:
         def upsert_tags(cur: "psycopg.Cursor") -> None:
@@ -552,74 +512,6 @@ class PostgresStore(Store):
             updates,
         )
 
-    def list_metrics(self, run_id: str) -> list[MetricInfo]:
-        def select_metrics(cur: "psycopg.Cursor") -> list[MetricInfo]:
-            self._require_run(cur, run_id)
-            return _metric_infos(cur.execute(f"SELECT {_METRIC_COLUMNS} FROM metrics WHERE run_id = %s ORDER BY name", (run_id,)).fetchall())
-
-        return self._tx(select_metrics)
-
-    def last_values(self, run_ids: Sequence[str]) -> dict[str, list[MetricInfo]]:
-        ids = list(run_ids)
-
-        def select_last_values(cur: "psycopg.Cursor") -> dict[str, list[MetricInfo]]:
-            found: dict[str, list[MetricInfo]] = {i: [] for i in ids}
-            if ids:
-                rows = cur.execute(f"SELECT {_METRIC_COLUMNS} FROM metrics WHERE run_id = ANY(%s) ORDER BY name", (ids,)).fetchall()
-                for info in _metric_infos(rows):
-                    found[info.run_id].append(info)
-            return found
-
-        return self._tx(select_last_values)
-
-    def _metric(self, cur: "psycopg.Cursor", run_id: str, name: str, kinds: tuple[str, ...]) -> tuple[int, int]:
-        row = cur.execute("SELECT id, kind, count FROM metrics WHERE run_id = %s AND name = %s", (run_id, name)).fetchone()
-        if row is None:
-            self._require_run(cur, run_id)
-            raise NotFoundError(f"run {run_id!r} has no metric {name!r}")
-        if row[1] not in kinds:
-            raise InvalidArgumentError(f"metric {name!r} of run {run_id!r} holds {row[1]} data, not {' or '.join(kinds)} data")
-        return row[0], row[2]
-
-    def read_scalars(self, run_id: str, name: str, *, start: int = 0, stop: int | None = None) -> MetricHistory:
-        def select_points(cur: "psycopg.Cursor") -> MetricHistory:
-            metric_id, count = self._metric(cur, run_id, name, (MetricKind.SCALAR,))
-            lo, hi = clamp(start, stop, count)
-            first = lo - lo % _chunks.CHUNK_POINTS
-            rows = cur.execute(
-                'SELECT "offset", count, step_min, steps, wall_times, vals FROM chunks'
-                ' WHERE metric_id = %s AND "offset" >= %s AND "offset" < %s ORDER BY "offset"',
-                (metric_id, first, hi),
-                binary=True,
-            ).fetchall()
-            return _chunks.history(name, rows, lo, hi, run_id=run_id)
-
-        return self._tx(select_points)
-
-    def read_summaries(self, run_id: str, name: str) -> ChunkSummaries:
-        def select_summaries(cur: "psycopg.Cursor") -> ChunkSummaries:
-            metric_id, total = self._metric(cur, run_id, name, (MetricKind.SCALAR,))
-            rows = cur.execute(
-                'SELECT "offset", count, step_min, step_max, wall_min, wall_max, summary FROM chunks WHERE metric_id = %s ORDER BY "offset"',
-                (metric_id,),
-                binary=True,
-            ).fetchall()
-            return _chunks.summaries(rows, run_id=run_id, name=name, total=total)
-
-        return self._tx(select_summaries)
-
-    def read_records(self, run_id: str, name: str, *, start: int = 0, stop: int | None = None) -> list[Record]:
-        def select_records(cur: "psycopg.Cursor") -> list[Record]:
-            metric_id, count = self._metric(cur, run_id, name, (MetricKind.TABLE, MetricKind.IMAGE, MetricKind.HISTOGRAM))
-            lo, hi = clamp(start, stop, count)
-            rows = cur.execute(
-                "SELECT step, wall_time, meta, data FROM records WHERE metric_id = %s AND idx >= %s AND idx < %s ORDER BY idx",
-                (metric_id, lo, hi),
-            ).fetchall()
-            return [Record(step, wall, stored_json(meta, f"a record of metric {name!r} of run {run_id!r}"), None if data is None else bytes(data)) for step, wall, meta, data in rows]
-
-        return self._tx(select_records)
-
     # -- files -------------------------------------------------------------
     def put_file(self, run_id: str, name: str, data: bytes) -> FileInfo:
         _check_file(run_id, name)
@@ -636,14 +528,6 @@ class PostgresStore(Store):
         self._tx(upsert_file)
         return info
 
-    def list_files(self, run_id: str) -> list[FileInfo]:
-        def select_files(cur: "psycopg.Cursor") -> list[FileInfo]:
-            self._require_run(cur, run_id)
-            rows = cur.execute("SELECT name, size, created_at FROM files WHERE run_id = %s ORDER BY name", (run_id,)).fetchall()
-            return [FileInfo(*row) for row in rows]
-
-        return self._tx(select_files)
-
     def read_file(self, run_id: str, name: str) -> bytes:
         row = self._tx(
             lambda cur: cur.execute("SELECT data FROM files WHERE run_id = %s AND name = %s", (run_id, name), binary=True).fetchone()
@@ -653,29 +537,11 @@ class PostgresStore(Store):
         return bytes(row[0])
 
 
-def _metric_infos(rows: list[tuple]) -> list[MetricInfo]:
-    return [
-        MetricInfo(
-            run_id=r[0],
-            name=r[1],
-            kind=r[2],
-            value_type=r[3] or "float",
-            count=r[4],
-            last_step=r[5],
-            last_value=r[6],
-            last_wall_time=r[7],
-            description=r[8],
-        )
-        for r in rows
-    ]
-
-
 def _check_file(run_id: str, name: str) -> None:
     """The same rules as the SQLite store, whose files live on disk: canonical names, safe run ids."""
     check_file_name(name)
     if not _SAFE_ID.fullmatch(run_id):
         raise InvalidArgumentError(f"run id {run_id!r} is not a valid run id")
-
 
 
 __all__ = ["DEFAULT_SCHEMA", "PostgresStore"]

@@ -9,18 +9,14 @@ import struct
 import time
 import urllib.parse
 import uuid
-from typing import Any, Callable, Mapping, Sequence, TypeVar
+from typing import Any, Callable, Iterator, Mapping, Sequence, TypeVar
 
 import numpy as np
 
 from .._types import (
-    ChunkSummaries,
     ExperimentInfo,
     FileInfo,
-    MetricHistory,
-    MetricInfo,
     MetricKind,
-    Record,
     RecordBatch,
     RunInfo,
     ScalarBatch,
@@ -30,9 +26,10 @@ from .._types import (
 from .._validate import check_file_name
 from ..errors import ConflictError, InvalidArgumentError, NotFoundError, StoreError
 from . import _chunks
-from ._base import Store, depth_first
+from ._base import depth_first
 from ._pool import Pool
-from ._sql import RUN_COLUMNS, clamp, property_json, record_json, run_filter, run_infos, stored_json
+from ._sql import RUN_COLUMNS, property_json, record_json, run_filter, stored_json
+from ._sql_store import SQLStore
 from ._sqlite_maintain import compact
 from ._sqlite_schema import MIGRATIONS
 
@@ -77,8 +74,10 @@ def _left_open(conn: sqlite3.Connection) -> bool:
         return True
 
 
-class SQLiteStore(Store):
+class SQLiteStore(SQLStore):
     """A store in a directory: `runhistory.db` (SQLite, WAL) and `files/<run id>/...`."""
+
+    _SUMMARY_HINT = " INDEXED BY chunk_summaries"  # the covering index: summaries without touching point data
 
     def __init__(self, path: str | os.PathLike[str], *, create: bool = True, read_only: bool = False) -> None:
         path = os.path.abspath(os.fspath(path))
@@ -231,6 +230,15 @@ class SQLiteStore(Store):
                 raise InvalidArgumentError(f"{self.db_path!r} is not a usable SQLite store: {exc.__cause__}") from exc
             raise
 
+    def _select_in(self, handle: sqlite3.Connection, query: str, ids: list[str], args: Sequence[Any] = ()) -> Iterator[tuple]:
+        # SQLite has no arrays: "IN (?, ?, ...)" in slices under its variable limit.
+        for start in range(0, len(ids), _IN_CHUNK):
+            part = ids[start : start + _IN_CHUNK]
+            yield from handle.execute(query.format(**{"in": f"IN ({','.join('?' * len(part))})"}), [*args, *part])
+
+    def _last_value(self, stored: bytes | None) -> float | None:
+        return _unpack_float(stored)
+
     def maintain(self, *, dry_run: bool = False) -> dict[str, Any]:
         """ANALYZE, VACUUM and truncate the write-ahead log; a report of sizes (an "error" key when it could not)."""
         if self.read_only and not dry_run:
@@ -251,20 +259,6 @@ class SQLiteStore(Store):
             return ExperimentInfo(*row)
 
         return self._write(find_or_insert_experiment)
-
-    def get_experiment(self, name_or_id: str) -> ExperimentInfo:
-        row = self._query(
-            lambda conn: conn
-            .execute("SELECT id, name, created_at FROM experiments WHERE id = ? OR name = ? ORDER BY id = ? DESC", (name_or_id,) * 3)
-            .fetchone()
-        )
-        if row is None:
-            raise NotFoundError(f"no experiment {name_or_id!r} in store {self.uri}")
-        return ExperimentInfo(*row)
-
-    def list_experiments(self) -> list[ExperimentInfo]:
-        rows = self._query(lambda conn: conn.execute("SELECT id, name, created_at FROM experiments ORDER BY created_at, name").fetchall())
-        return [ExperimentInfo(*row) for row in rows]
 
     # -- runs --------------------------------------------------------------
     def create_run(
@@ -303,30 +297,6 @@ class SQLiteStore(Store):
 
         self._write(insert_run)
         return self.get_run(run_id)
-
-    def _runs_from_rows(self, conn: sqlite3.Connection, rows: list[tuple]) -> list[RunInfo]:
-        ids = [row[0] for row in rows]
-        tags: dict[str, dict[str, str]] = {i: {} for i in ids}
-        props: dict[str, dict[str, Any]] = {i: {} for i in ids}
-        for start in range(0, len(ids), _IN_CHUNK):
-            part = ids[start : start + _IN_CHUNK]
-            marks = ",".join("?" * len(part))
-            for run_id, key, value in conn.execute(f"SELECT run_id, key, value FROM tags WHERE run_id IN ({marks}) ORDER BY key", part):
-                tags[run_id][key] = value
-            for run_id, key, value in conn.execute(
-                f"SELECT run_id, key, value FROM properties WHERE run_id IN ({marks}) ORDER BY key", part
-            ):
-                props[run_id][key] = stored_json(value, f"property {key!r} of run {run_id!r}")
-        return run_infos(rows, tags, props)
-
-    def get_run(self, run_id: str) -> RunInfo:
-        def select_run(conn: sqlite3.Connection) -> RunInfo:
-            rows = conn.execute(f"SELECT {RUN_COLUMNS} FROM runs r WHERE r.id = ?", (run_id,)).fetchall()
-            if not rows:
-                raise NotFoundError(f"no run {run_id!r} in store {self.uri}")
-            return self._runs_from_rows(conn, rows)[0]
-
-        return self._read(select_run)
 
     def list_runs(
         self,
@@ -409,19 +379,6 @@ class SQLiteStore(Store):
 
         if ids:
             self._write(touch_runs)
-
-    def _require_run(self, conn: sqlite3.Connection, run_id: str) -> str:
-        row = conn.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
-        if row is None:
-            raise NotFoundError(f"no run {run_id!r} in store {self.uri}")
-        return row[0]
-
-    def set_logs_dir(self, run_id: str, logs_dir: str | None) -> None:
-        def update_logs_dir(conn: sqlite3.Connection) -> None:
-            self._require_run(conn, run_id)
-            conn.execute("UPDATE runs SET logs_dir = ? WHERE id = ?", (logs_dir, run_id))
-
-        self._write(update_logs_dir)
 
     def set_tags(self, run_id: str, tags: Mapping[str, str]) -> None:
         def upsert_tags(conn: sqlite3.Connection) -> None:
@@ -551,95 +508,6 @@ class SQLiteStore(Store):
             (count + len(steps), int(steps[-1]), batch.records[-1].wall_time, batch.description, metric_id),
         )
 
-    def _metrics_from_rows(self, rows: list[tuple]) -> list[MetricInfo]:
-        return [
-            MetricInfo(
-                run_id=r[0],
-                name=r[1],
-                kind=r[2],
-                value_type=r[3] or "float",
-                count=r[4],
-                last_step=r[5],
-                last_value=_unpack_float(r[6]),
-                last_wall_time=r[7],
-                description=r[8],
-            )
-            for r in rows
-        ]
-
-    _METRIC_COLUMNS = "run_id, name, kind, value_type, count, last_step, last_value, last_wall_time, description"
-
-    def list_metrics(self, run_id: str) -> list[MetricInfo]:
-        def select_metrics(conn: sqlite3.Connection) -> list[MetricInfo]:
-            self._require_run(conn, run_id)
-            rows = conn.execute(f"SELECT {self._METRIC_COLUMNS} FROM metrics WHERE run_id = ? ORDER BY name", (run_id,)).fetchall()
-            return self._metrics_from_rows(rows)
-
-        return self._read(select_metrics)
-
-    def last_values(self, run_ids: Sequence[str]) -> dict[str, list[MetricInfo]]:
-        ids = list(run_ids)
-
-        def select_last_values(conn: sqlite3.Connection) -> dict[str, list[MetricInfo]]:
-            found: dict[str, list[MetricInfo]] = {i: [] for i in ids}
-            for start in range(0, len(ids), _IN_CHUNK):
-                part = ids[start : start + _IN_CHUNK]
-                rows = conn.execute(
-                    f"SELECT {self._METRIC_COLUMNS} FROM metrics WHERE run_id IN ({','.join('?' * len(part))}) ORDER BY name", part
-                ).fetchall()
-                for info in self._metrics_from_rows(rows):
-                    found[info.run_id].append(info)
-            return found
-
-        return self._read(select_last_values)
-
-    def _metric(self, conn: sqlite3.Connection, run_id: str, name: str, kinds: tuple[str, ...]) -> tuple[int, int]:
-        row = conn.execute("SELECT id, kind, count FROM metrics WHERE run_id = ? AND name = ?", (run_id, name)).fetchone()
-        if row is None:
-            self._require_run(conn, run_id)
-            raise NotFoundError(f"run {run_id!r} has no metric {name!r}")
-        if row[1] not in kinds:
-            raise InvalidArgumentError(f"metric {name!r} of run {run_id!r} holds {row[1]} data, not {' or '.join(kinds)} data")
-        return row[0], row[2]
-
-    def read_scalars(self, run_id: str, name: str, *, start: int = 0, stop: int | None = None) -> MetricHistory:
-        def select_points(conn: sqlite3.Connection) -> MetricHistory:
-            metric_id, count = self._metric(conn, run_id, name, (MetricKind.SCALAR,))
-            lo, hi = clamp(start, stop, count)
-            first = lo - lo % _chunks.CHUNK_POINTS
-            rows = conn.execute(
-                'SELECT "offset", count, step_min, steps, wall_times, vals FROM chunks'
-                ' WHERE metric_id = ? AND "offset" >= ? AND "offset" < ? ORDER BY "offset"',
-                (metric_id, first, hi),
-            ).fetchall()
-            return _chunks.history(name, rows, lo, hi, run_id=run_id)
-
-        return self._read(select_points)
-
-    def read_summaries(self, run_id: str, name: str) -> ChunkSummaries:
-        def select_summaries(conn: sqlite3.Connection) -> ChunkSummaries:
-            metric_id, total = self._metric(conn, run_id, name, (MetricKind.SCALAR,))
-            rows = conn.execute(
-                'SELECT "offset", count, step_min, step_max, wall_min, wall_max, summary FROM chunks'
-                ' INDEXED BY chunk_summaries WHERE metric_id = ? ORDER BY "offset"',
-                (metric_id,),
-            ).fetchall()
-            return _chunks.summaries(rows, run_id=run_id, name=name, total=total)
-
-        return self._read(select_summaries)
-
-    def read_records(self, run_id: str, name: str, *, start: int = 0, stop: int | None = None) -> list[Record]:
-        def select_records(conn: sqlite3.Connection) -> list[Record]:
-            metric_id, count = self._metric(conn, run_id, name, (MetricKind.TABLE, MetricKind.IMAGE, MetricKind.HISTOGRAM))
-            lo, hi = clamp(start, stop, count)
-            rows = conn.execute(
-                "SELECT step, wall_time, meta, data FROM records WHERE metric_id = ? AND idx >= ? AND idx < ? ORDER BY idx",
-                (metric_id, lo, hi),
-            ).fetchall()
-            return [Record(step, wall, stored_json(meta, f"a record of metric {name!r} of run {run_id!r}"), data) for step, wall, meta, data in rows]
-
-        return self._read(select_records)
-
     # -- files -------------------------------------------------------------
     def _file_path(self, run_id: str, name: str) -> str:
         # Never trust a name or an id with the file system, whoever checked them before.
@@ -666,14 +534,6 @@ class SQLiteStore(Store):
         info = FileInfo(name, len(data), time.time())
         self._write(lambda conn: conn.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", (run_id, name, info.size, info.created_at)))
         return info
-
-    def list_files(self, run_id: str) -> list[FileInfo]:
-        def select_files(conn: sqlite3.Connection) -> list[FileInfo]:
-            self._require_run(conn, run_id)
-            rows = conn.execute("SELECT name, size, created_at FROM files WHERE run_id = ? ORDER BY name", (run_id,)).fetchall()
-            return [FileInfo(*row) for row in rows]
-
-        return self._read(select_files)
 
     def read_file(self, run_id: str, name: str) -> bytes:
         row = self._query(lambda conn: conn.execute("SELECT 1 FROM files WHERE run_id = ? AND name = ?", (run_id, name)).fetchone())
