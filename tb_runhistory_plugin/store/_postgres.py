@@ -12,8 +12,7 @@ import hashlib
 import re
 import time
 import urllib.parse
-import uuid
-from typing import Any, Callable, Mapping, Sequence, TypeVar
+from typing import Any, Callable, Sequence, TypeVar
 
 import numpy as np
 
@@ -29,20 +28,18 @@ else:
     _IMPORT_ERROR = None
 
 from .._types import (
-    ExperimentInfo,
     FileInfo,
     MetricKind,
     RecordBatch,
     RunInfo,
     ScalarBatch,
-    Status,
     TERMINAL_STATUSES,
 )
 from .._validate import check_file_name
 from ..errors import ConflictError, InvalidArgumentError, NotFoundError, StoreError
 from . import _chunks
 from ._postgres_schema import MIGRATIONS
-from ._sql import RUN_COLUMNS, property_json, record_json, run_filter, stored_json
+from ._sql import RUN_COLUMNS, record_json
 from ._sql_store import SQLStore
 
 DEFAULT_SCHEMA = "runhistory"
@@ -53,7 +50,6 @@ _POOL_WAIT = 60.0  # seconds a thread waits for a free connection before StoreEr
 _DEADLOCK_RETRIES = 5  # attempts of a transaction that lost a deadlock or serialization race
 _BATCH_MEMORY = 7 * 86_400.0  # seconds a write_metrics batch id is remembered
 _PRUNE_EVERY = 600.0  # seconds between prunes of old batch ids
-_CONTAINS = "{col} ILIKE {mark}"  # ILIKE: SQLite's LIKE ignores (ASCII) case, so this search does too
 _CHUNK_COLUMNS = '(metric_id, "offset", count, step_min, step_max, wall_min, wall_max, summary, steps, wall_times, vals)'
 _CHUNK_TYPES = ["int8", "int8", "int4", "int8", "int8", "float8", "float8", "bytea", "bytea", "bytea", "bytea"]
 _RECORD_TYPES = ["int8", "int8", "int8", "float8", "text", "bytea"]
@@ -89,6 +85,10 @@ class PostgresStore(SQLStore):
     """A store in a PostgreSQL schema (default `runhistory`), shared by every machine that reaches it."""
 
     _MARK = "%s"
+    _CONTAINS = "{col} ILIKE {mark}"  # ILIKE: SQLite's LIKE ignores (ASCII) case, so this search does too
+    _CREATION_ORDER = "r.seq"
+    _NO_LIMIT = None
+    _ROW_LOCKS = True
 
     def __init__(self, uri: str, *, create: bool = True, schema: str | None = None, pool_size: int = 16) -> None:
         if psycopg is None or psycopg_pool is None:
@@ -170,8 +170,8 @@ class PostgresStore(SQLStore):
     def _read(self, fn: Callable[["psycopg.Cursor"], _T]) -> _T:
         return self._tx(fn)
 
-    def _write(self, fn: Callable[["psycopg.Cursor"], _T]) -> _T:
-        return self._tx(fn)
+    def _write(self, fn: Callable[["psycopg.Cursor"], _T], *, idempotent: bool = True) -> _T:
+        return self._tx(fn, retry_broken=idempotent)
 
     def _execute(self, handle: "psycopg.Cursor", query: str, args: Sequence[Any] = (), *, binary: bool = False) -> "psycopg.Cursor":
         return handle.execute(query, args, binary=binary)
@@ -209,87 +209,9 @@ class PostgresStore(SQLStore):
         self._pool.close()
 
     # -- experiments -------------------------------------------------------
-    def get_or_create_experiment(self, name: str) -> ExperimentInfo:
-        def find_or_insert_experiment(cur: "psycopg.Cursor") -> ExperimentInfo:
-            cur.execute(
-                "INSERT INTO experiments VALUES (%s, %s, %s) ON CONFLICT (name) DO NOTHING", (uuid.uuid4().hex, name, time.time())
-            )
-            return ExperimentInfo(*cur.execute("SELECT id, name, created_at FROM experiments WHERE name = %s", (name,)).fetchone())
-
-        return self._tx(find_or_insert_experiment)
-
     # -- runs --------------------------------------------------------------
-    def create_run(
-        self,
-        experiment_id: str,
-        *,
-        run_id: str,
-        display_name: str,
-        parent_id: str | None = None,
-        description: str = "",
-        tags: Mapping[str, str] | None = None,
-        properties: Mapping[str, Any] | None = None,
-        start_time: float,
-        logs_dir: str | None = None,
-    ) -> RunInfo:
-        def insert_run(cur: "psycopg.Cursor") -> RunInfo:
-            if cur.execute("SELECT 1 FROM experiments WHERE id = %s", (experiment_id,)).fetchone() is None:
-                raise NotFoundError(f"no experiment {experiment_id!r} in store {self.uri}")
-            if cur.execute("SELECT 1 FROM runs WHERE id = %s", (run_id,)).fetchone() is not None:
-                raise ConflictError(f"run {run_id!r} already exists")
-            if parent_id is not None:
-                parent = cur.execute("SELECT experiment_id FROM runs WHERE id = %s FOR KEY SHARE", (parent_id,)).fetchone()
-                if parent is None:
-                    raise NotFoundError(f"no parent run {parent_id!r} in store {self.uri}")
-                if parent[0] != experiment_id:
-                    raise InvalidArgumentError(f"parent run {parent_id!r} belongs to another experiment")
-            cur.execute(
-                "INSERT INTO runs (id, experiment_id, parent_id, display_name, description, status, start_time, heartbeat_time, logs_dir)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING",
-                (run_id, experiment_id, parent_id, display_name, description, str(Status.RUNNING), start_time, start_time, logs_dir),
-            )
-            if cur.rowcount == 0:  # created by a concurrent transaction since our check
-                raise ConflictError(f"run {run_id!r} already exists")
-            if tags:
-                cur.executemany("INSERT INTO tags VALUES (%s, %s, %s)", [(run_id, k, v) for k, v in tags.items()])
-            if properties:
-                cur.executemany("INSERT INTO properties VALUES (%s, %s, %s)", [(run_id, k, property_json(k, v)) for k, v in properties.items()])
-            return self._runs(cur, f"SELECT {RUN_COLUMNS} FROM runs r WHERE r.id = %s", (run_id,))[0]
-
-        return self._tx(insert_run, retry_broken=False)
-
     def _runs(self, cur: "psycopg.Cursor", query: str, args: Sequence[Any]) -> list[RunInfo]:
         return self._runs_from_rows(cur, cur.execute(query, args).fetchall())
-
-    def list_runs(
-        self,
-        experiment_id: str,
-        *,
-        parent_id: str | None = None,
-        status: Sequence[str] | None = None,
-        tags: Mapping[str, str | None] | None = None,
-        text: str | None = None,
-        limit: int | None = None,
-        offset: int = 0,
-    ) -> list[RunInfo]:
-        where, args = run_filter(experiment_id, parent_id, status, tags, text, mark="%s", contains=_CONTAINS)
-        if limit is not None and int(limit) < 0:
-            limit = None  # SQLite reads a negative LIMIT as "no limit"
-        args += [None if limit is None else int(limit), max(0, int(offset))]
-        query = f"SELECT {RUN_COLUMNS} FROM runs r WHERE {where} ORDER BY r.start_time, r.seq LIMIT %s OFFSET %s"
-        return self._tx(lambda cur: self._runs(cur, query, args))
-
-    def count_runs(
-        self,
-        experiment_id: str,
-        *,
-        parent_id: str | None = None,
-        status: Sequence[str] | None = None,
-        tags: Mapping[str, str | None] | None = None,
-        text: str | None = None,
-    ) -> int:
-        where, args = run_filter(experiment_id, parent_id, status, tags, text, mark="%s", contains=_CONTAINS)
-        return self._tx(lambda cur: cur.execute(f"SELECT COUNT(*) FROM runs r WHERE {where}", args).fetchone()[0])
 
     def list_descendants(self, run_id: str) -> list[RunInfo]:
         # Depth first, siblings by (start time, creation order), as SQLite: each level of the path is
@@ -311,76 +233,6 @@ class PostgresStore(SQLStore):
             )
 
         return self._tx(select_descendants)
-
-    def set_run_status(
-        self, run_id: str, status: str, *, end_time: float | None = None, error: str | None = None, traceback: str | None = None
-    ) -> RunInfo:
-        if status not in TERMINAL_STATUSES:
-            raise InvalidArgumentError(f"a run can only be moved to {sorted(TERMINAL_STATUSES)}, not {status!r}")
-
-        def end_run(cur: "psycopg.Cursor") -> RunInfo:
-            # FOR UPDATE waits for metric writes in flight (they hold KEY SHARE on the run).
-            row = cur.execute("SELECT status FROM runs WHERE id = %s FOR UPDATE", (run_id,)).fetchone()
-            if row is None:
-                raise NotFoundError(f"no run {run_id!r} in store {self.uri}")
-            if row[0] in TERMINAL_STATUSES:
-                raise ConflictError(f"run {run_id!r} already ended as {row[0]}")
-            cur.execute(
-                "UPDATE runs SET status = %s, end_time = %s, error = %s, traceback = %s WHERE id = %s",
-                (str(status), end_time if end_time is not None else time.time(), error, traceback, run_id),
-            )
-            return self._runs(cur, f"SELECT {RUN_COLUMNS} FROM runs r WHERE r.id = %s", (run_id,))[0]
-
-        return self._tx(end_run, retry_broken=False)
-
-    def heartbeat(self, run_ids: Sequence[str], time: float) -> None:
-        ids = list(run_ids)
-        if ids:
-            self._tx(
-                lambda cur: cur.execute(
-                    "UPDATE runs SET heartbeat_time = %s WHERE status = %s AND id = ANY(%s)", (time, str(Status.RUNNING), ids)
-                )
-            )
-
-    def set_tags(self, run_id: str, tags: Mapping[str, str]) -> None:
-        def upsert_tags(cur: "psycopg.Cursor") -> None:
-            self._require_run(cur, run_id)
-            if tags:
-                cur.executemany(
-                    "INSERT INTO tags VALUES (%s, %s, %s) ON CONFLICT (run_id, key) DO UPDATE SET value = EXCLUDED.value",
-                    [(run_id, k, v) for k, v in tags.items()],
-                )
-
-        self._tx(upsert_tags)
-
-    def remove_tags(self, run_id: str, keys: Sequence[str]) -> None:
-        def delete_tags(cur: "psycopg.Cursor") -> None:
-            self._require_run(cur, run_id)
-            cur.execute("DELETE FROM tags WHERE run_id = %s AND key = ANY(%s)", (run_id, list(keys)))
-
-        self._tx(delete_tags)
-
-    def add_properties(self, run_id: str, properties: Mapping[str, Any]) -> None:
-        encoded = {key: property_json(key, value) for key, value in properties.items()}
-
-        def insert_properties(cur: "psycopg.Cursor") -> None:
-            # Lock the run so two writers of the same new key cannot both pass the check.
-            if cur.execute("SELECT 1 FROM runs WHERE id = %s FOR NO KEY UPDATE", (run_id,)).fetchone() is None:
-                raise NotFoundError(f"no run {run_id!r} in store {self.uri}")
-            existing = dict(cur.execute("SELECT key, value FROM properties WHERE run_id = %s", (run_id,)).fetchall())
-            for key in encoded:
-                # Compare the stored JSON text, so 1, 1.0 and True count as different values (as SQLite does).
-                if key in existing and existing[key] != encoded[key]:
-                    raise ConflictError(
-                        f"property {key!r} of run {run_id!r} is already {stored_json(existing[key], f'property {key!r} of run {run_id!r}')!r}; properties cannot change (use tags)"
-                    )
-            if properties:
-                cur.executemany(
-                    "INSERT INTO properties VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
-                    [(run_id, k, v) for k, v in encoded.items()],
-                )
-
-        self._tx(insert_properties)
 
     # -- metrics -----------------------------------------------------------
     def write_metrics(

@@ -9,18 +9,16 @@ import struct
 import time
 import urllib.parse
 import uuid
-from typing import Any, Callable, Iterator, Mapping, Sequence, TypeVar
+from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 import numpy as np
 
 from .._types import (
-    ExperimentInfo,
     FileInfo,
     MetricKind,
     RecordBatch,
     RunInfo,
     ScalarBatch,
-    Status,
     TERMINAL_STATUSES,
 )
 from .._validate import check_file_name
@@ -28,7 +26,7 @@ from ..errors import ConflictError, InvalidArgumentError, NotFoundError, StoreEr
 from . import _chunks
 from ._base import depth_first
 from ._pool import Pool
-from ._sql import RUN_COLUMNS, property_json, record_json, run_filter, stored_json
+from ._sql import RUN_COLUMNS, record_json
 from ._sql_store import SQLStore
 from ._sqlite_maintain import compact
 from ._sqlite_schema import MIGRATIONS
@@ -43,7 +41,6 @@ _BATCH_MEMORY = 7 * 86_400.0  # seconds a write_metrics batch id is remembered
 _PRUNE_EVERY = 600.0  # seconds between prunes of old batch ids
 _IDLE_CONNECTIONS = 8  # connections kept open between calls; more concurrent calls open (and close) extras
 _IN_CHUNK = 500  # ids per "IN (...)" query, under SQLite's variable limit
-_CONTAINS = "{col} LIKE {mark} ESCAPE '\\'"  # SQLite's LIKE ignores ASCII case
 _T = TypeVar("_T")
 _SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}")
 
@@ -178,8 +175,8 @@ class SQLiteStore(SQLStore):
         """Run fn outside a transaction (one statement sees one snapshot anyway)."""
         return self._with_conn(lambda conn: self._retry(lambda: fn(conn)))
 
-    def _write(self, fn: Callable[[sqlite3.Connection], _T]) -> _T:
-        """Run fn inside one write transaction (BEGIN IMMEDIATE), retried while locked."""
+    def _write(self, fn: Callable[[sqlite3.Connection], _T], *, idempotent: bool = True) -> _T:
+        """Run fn inside one write transaction (BEGIN IMMEDIATE), retried while locked (it never reached the database then)."""
         if self.read_only:
             raise StoreError(f"store {self.uri} is open read-only")
 
@@ -230,11 +227,11 @@ class SQLiteStore(SQLStore):
                 raise InvalidArgumentError(f"{self.db_path!r} is not a usable SQLite store: {exc.__cause__}") from exc
             raise
 
-    def _select_in(self, handle: sqlite3.Connection, query: str, ids: list[str], args: Sequence[Any] = ()) -> Iterator[tuple]:
+    def _in_statements(self, query: str, ids: list[str], args: Sequence[Any]) -> Iterator[tuple[str, list[Any]]]:
         # SQLite has no arrays: "IN (?, ?, ...)" in slices under its variable limit.
         for start in range(0, len(ids), _IN_CHUNK):
             part = ids[start : start + _IN_CHUNK]
-            yield from handle.execute(query.format(**{"in": f"IN ({','.join('?' * len(part))})"}), [*args, *part])
+            yield query.format(**{"in": f"IN ({','.join('?' * len(part))})"}), [*args, *part]
 
     def _last_value(self, stored: bytes | None) -> float | None:
         return _unpack_float(stored)
@@ -250,88 +247,7 @@ class SQLiteStore(SQLStore):
         self._pool.close()
 
     # -- experiments -------------------------------------------------------
-    def get_or_create_experiment(self, name: str) -> ExperimentInfo:
-        def find_or_insert_experiment(conn: sqlite3.Connection) -> ExperimentInfo:
-            row = conn.execute("SELECT id, name, created_at FROM experiments WHERE name = ?", (name,)).fetchone()
-            if row is None:
-                row = (uuid.uuid4().hex, name, time.time())
-                conn.execute("INSERT INTO experiments VALUES (?, ?, ?)", row)
-            return ExperimentInfo(*row)
-
-        return self._write(find_or_insert_experiment)
-
     # -- runs --------------------------------------------------------------
-    def create_run(
-        self,
-        experiment_id: str,
-        *,
-        run_id: str,
-        display_name: str,
-        parent_id: str | None = None,
-        description: str = "",
-        tags: Mapping[str, str] | None = None,
-        properties: Mapping[str, Any] | None = None,
-        start_time: float,
-        logs_dir: str | None = None,
-    ) -> RunInfo:
-        def insert_run(conn: sqlite3.Connection) -> None:
-            if conn.execute("SELECT 1 FROM experiments WHERE id = ?", (experiment_id,)).fetchone() is None:
-                raise NotFoundError(f"no experiment {experiment_id!r} in store {self.uri}")
-            if conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is not None:
-                raise ConflictError(f"run {run_id!r} already exists")
-            if parent_id is not None:
-                parent = conn.execute("SELECT experiment_id FROM runs WHERE id = ?", (parent_id,)).fetchone()
-                if parent is None:
-                    raise NotFoundError(f"no parent run {parent_id!r} in store {self.uri}")
-                if parent[0] != experiment_id:
-                    raise InvalidArgumentError(f"parent run {parent_id!r} belongs to another experiment")
-            conn.execute(
-                "INSERT INTO runs (id, experiment_id, parent_id, display_name, description, status, start_time, heartbeat_time, logs_dir)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (run_id, experiment_id, parent_id, display_name, description, Status.RUNNING, start_time, start_time, logs_dir),
-            )
-            conn.executemany("INSERT INTO tags VALUES (?, ?, ?)", [(run_id, k, v) for k, v in (tags or {}).items()])
-            conn.executemany(
-                "INSERT INTO properties VALUES (?, ?, ?)", [(run_id, k, property_json(k, v)) for k, v in (properties or {}).items()]
-            )
-
-        self._write(insert_run)
-        return self.get_run(run_id)
-
-    def list_runs(
-        self,
-        experiment_id: str,
-        *,
-        parent_id: str | None = None,
-        status: Sequence[str] | None = None,
-        tags: Mapping[str, str | None] | None = None,
-        text: str | None = None,
-        limit: int | None = None,
-        offset: int = 0,
-    ) -> list[RunInfo]:
-        where, args = run_filter(experiment_id, parent_id, status, tags, text, mark="?", contains=_CONTAINS)
-        args += [-1 if limit is None else int(limit), int(offset)]
-
-        def select_runs(conn: sqlite3.Connection) -> list[RunInfo]:
-            rows = conn.execute(
-                f"SELECT {RUN_COLUMNS} FROM runs r WHERE {where} ORDER BY r.start_time, r.rowid LIMIT ? OFFSET ?", args
-            ).fetchall()
-            return self._runs_from_rows(conn, rows)
-
-        return self._read(select_runs)
-
-    def count_runs(
-        self,
-        experiment_id: str,
-        *,
-        parent_id: str | None = None,
-        status: Sequence[str] | None = None,
-        tags: Mapping[str, str | None] | None = None,
-        text: str | None = None,
-    ) -> int:
-        where, args = run_filter(experiment_id, parent_id, status, tags, text, mark="?", contains=_CONTAINS)
-        return self._query(lambda conn: conn.execute(f"SELECT COUNT(*) FROM runs r WHERE {where}", args).fetchone()[0])
-
     def list_descendants(self, run_id: str) -> list[RunInfo]:
         def select_descendants(conn: sqlite3.Connection) -> list[RunInfo]:
             if conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
@@ -345,72 +261,6 @@ class SQLiteStore(SQLStore):
             return depth_first(run_id, self._runs_from_rows(conn, rows))
 
         return self._read(select_descendants)
-
-    def set_run_status(
-        self, run_id: str, status: str, *, end_time: float | None = None, error: str | None = None, traceback: str | None = None
-    ) -> RunInfo:
-        if status not in TERMINAL_STATUSES:
-            raise InvalidArgumentError(f"a run can only be moved to {sorted(TERMINAL_STATUSES)}, not {status!r}")
-
-        def end_run(conn: sqlite3.Connection) -> None:
-            row = conn.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
-            if row is None:
-                raise NotFoundError(f"no run {run_id!r} in store {self.uri}")
-            if row[0] in TERMINAL_STATUSES:
-                raise ConflictError(f"run {run_id!r} already ended as {row[0]}")
-            conn.execute(
-                "UPDATE runs SET status = ?, end_time = ?, error = ?, traceback = ? WHERE id = ?",
-                (status, end_time if end_time is not None else time.time(), error, traceback, run_id),
-            )
-
-        self._write(end_run)
-        return self.get_run(run_id)
-
-    def heartbeat(self, run_ids: Sequence[str], time: float) -> None:
-        ids = list(run_ids)
-
-        def touch_runs(conn: sqlite3.Connection) -> None:
-            for start in range(0, len(ids), _IN_CHUNK):
-                part = ids[start : start + _IN_CHUNK]
-                conn.execute(
-                    f"UPDATE runs SET heartbeat_time = ? WHERE status = ? AND id IN ({','.join('?' * len(part))})",
-                    [time, Status.RUNNING, *part],
-                )
-
-        if ids:
-            self._write(touch_runs)
-
-    def set_tags(self, run_id: str, tags: Mapping[str, str]) -> None:
-        def upsert_tags(conn: sqlite3.Connection) -> None:
-            self._require_run(conn, run_id)
-            conn.executemany("INSERT OR REPLACE INTO tags VALUES (?, ?, ?)", [(run_id, k, v) for k, v in tags.items()])
-
-        self._write(upsert_tags)
-
-    def remove_tags(self, run_id: str, keys: Sequence[str]) -> None:
-        def delete_tags(conn: sqlite3.Connection) -> None:
-            self._require_run(conn, run_id)
-            conn.executemany("DELETE FROM tags WHERE run_id = ? AND key = ?", [(run_id, k) for k in keys])
-
-        self._write(delete_tags)
-
-    def add_properties(self, run_id: str, properties: Mapping[str, Any]) -> None:
-        encoded = {key: property_json(key, value) for key, value in properties.items()}
-
-        def insert_properties(conn: sqlite3.Connection) -> None:
-            self._require_run(conn, run_id)
-            existing = dict(conn.execute("SELECT key, value FROM properties WHERE run_id = ?", (run_id,)).fetchall())
-            for key in encoded:
-                # Compare the stored JSON text, so 1, 1.0 and True count as different values.
-                if key in existing and existing[key] != encoded[key]:
-                    raise ConflictError(
-                        f"property {key!r} of run {run_id!r} is already {stored_json(existing[key], f'property {key!r} of run {run_id!r}')!r}; properties cannot change (use tags)"
-                    )
-            conn.executemany(
-                "INSERT OR IGNORE INTO properties VALUES (?, ?, ?)", [(run_id, k, v) for k, v in encoded.items()]
-            )
-
-        self._write(insert_properties)
 
     # -- metrics -----------------------------------------------------------
     def _metric_for_write(
