@@ -35,16 +35,14 @@ from .._types import (
     ScalarBatch,
     TERMINAL_STATUSES,
 )
-from .._validate import check_file_name
 from ..errors import ConflictError, InvalidArgumentError, NotFoundError, StoreError
 from . import _chunks
 from ._postgres_schema import MIGRATIONS
-from ._sql import RUN_COLUMNS, record_json
+from ._sql import RUN_COLUMNS, check_file_ref, record_json
 from ._sql_store import SQLStore
 
 DEFAULT_SCHEMA = "runhistory"
 _SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
-_SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}")
 _CONNECT_TIMEOUT = 10  # seconds to reach the server
 _POOL_WAIT = 60.0  # seconds a thread waits for a free connection before StoreError
 _DEADLOCK_RETRIES = 5  # attempts of a transaction that lost a deadlock or serialization race
@@ -366,7 +364,7 @@ class PostgresStore(SQLStore):
 
     # -- files -------------------------------------------------------------
     def put_file(self, run_id: str, name: str, data: bytes) -> FileInfo:
-        _check_file(run_id, name)
+        check_file_ref(run_id, name)
         info = FileInfo(name, len(data), time.time())
 
         def upsert_file(cur: "psycopg.Cursor") -> None:
@@ -387,13 +385,6 @@ class PostgresStore(SQLStore):
         if row is None:
             raise NotFoundError(f"run {run_id!r} has no file {name!r}")
         return bytes(row[0])
-
-
-def _check_file(run_id: str, name: str) -> None:
-    """The same rules as the SQLite store, whose files live on disk: canonical names, safe run ids."""
-    check_file_name(name)
-    if not _SAFE_ID.fullmatch(run_id):
-        raise InvalidArgumentError(f"run id {run_id!r} is not a valid run id")
 
 
 __all__ = ["DEFAULT_SCHEMA", "PostgresStore"]

@@ -7,13 +7,24 @@ substring match is spelt, so both are arguments here.
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any, Mapping, Sequence
 
 from .._types import NOT_RESPONDING_AFTER, TERMINAL_STATUSES, RunInfo, Status, effective_status
-from .._validate import check_property_value
+from .._validate import check_file_name, check_property_value
 from ..errors import InvalidArgumentError, StoreError
 from ._base import ROOTS
+
+
+_SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}")
+
+
+def check_file_ref(run_id: str, name: str) -> None:
+    """A run file's name and run id, by the same rules on every store (SQLite keeps files on disk): canonical names, safe ids."""
+    check_file_name(name)
+    if not _SAFE_ID.fullmatch(run_id):
+        raise InvalidArgumentError(f"run id {run_id!r} is not a valid run id")
 
 
 def property_json(key: str, value: Any) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import sqlite3
 import struct
 import time
@@ -21,12 +20,11 @@ from .._types import (
     ScalarBatch,
     TERMINAL_STATUSES,
 )
-from .._validate import check_file_name
 from ..errors import ConflictError, InvalidArgumentError, NotFoundError, StoreError
 from . import _chunks
 from ._base import depth_first
 from ._pool import Pool
-from ._sql import RUN_COLUMNS, record_json
+from ._sql import RUN_COLUMNS, check_file_ref, record_json
 from ._sql_store import SQLStore
 from ._sqlite_maintain import compact
 from ._sqlite_schema import MIGRATIONS
@@ -42,7 +40,6 @@ _PRUNE_EVERY = 600.0  # seconds between prunes of old batch ids
 _IDLE_CONNECTIONS = 8  # connections kept open between calls; more concurrent calls open (and close) extras
 _IN_CHUNK = 500  # ids per "IN (...)" query, under SQLite's variable limit
 _T = TypeVar("_T")
-_SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}")
 
 
 def _pack_float(value: float) -> bytes:
@@ -361,9 +358,7 @@ class SQLiteStore(SQLStore):
     # -- files -------------------------------------------------------------
     def _file_path(self, run_id: str, name: str) -> str:
         # Never trust a name or an id with the file system, whoever checked them before.
-        check_file_name(name)
-        if not _SAFE_ID.fullmatch(run_id):
-            raise InvalidArgumentError(f"run id {run_id!r} is not a valid run id")
+        check_file_ref(run_id, name)
         base = os.path.realpath(os.path.join(self.files_root, run_id))
         path = os.path.realpath(os.path.join(base, *name.split("/")))
         if not path.startswith(base + os.sep):
