@@ -18,9 +18,24 @@ _EXPERIMENT_NAME = re.compile(r"^[A-Za-z0-9][\w\-.]{0,254}$", re.ASCII)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
+MIN_INT64, MAX_INT64 = -(2**63), 2**63 - 1  # JSON integers (properties, table cells) are kept to 64 bits
+
+
 def _short(value: Any) -> str:
-    text = repr(value)
+    if isinstance(value, int) and value.bit_length() > 256:
+        # repr() of a huge int is slow, and refused beyond 4300 digits (sys.get_int_max_str_digits).
+        return f"{'-' if value < 0 else ''}an integer of {value.bit_length()} bits"
+    try:
+        text = repr(value)
+    except Exception:  # noqa: BLE001 - a value whose repr fails is still named by its type
+        text = f"<{type(value).__name__}>"
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _check_int64(value: int, what: str) -> int:
+    if not MIN_INT64 <= value <= MAX_INT64:
+        raise InvalidArgumentError(f"{what} must be a 64-bit integer (between -2**63 and 2**63-1), got {_short(value)}")
+    return value
 
 
 def check_name(value: Any, what: str = "name") -> str:
@@ -72,7 +87,7 @@ def check_step(step: Any, name: str) -> int:
         raise InvalidArgumentError(f"step for {name!r} must be a non-negative integer, got {type(step).__name__} {_short(step)}")
     step = int(step)
     if step < 0 or step > MAX_STEP:
-        raise InvalidArgumentError(f"step for {name!r} must be between 0 and 2**62, got {step}")
+        raise InvalidArgumentError(f"step for {name!r} must be between 0 and 2**62, got {_short(step)}")
     return step
 
 
@@ -119,7 +134,9 @@ def cell_value(table: str, column: str, value: Any) -> Any:
         return value
     if isinstance(value, np.generic):
         value = value.item()
-    if isinstance(value, (bool, int, float)):
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _check_int64(value, f"cell of column {column!r} in table {table!r}")
+    if isinstance(value, (bool, float)):
         return value
     raise InvalidArgumentError(
         f"cells of table {table!r} must be numbers, strings, bools or None; column {column!r} got {type(value).__name__} {_short(value)}"
@@ -134,7 +151,9 @@ def check_tag_value(key: str, value: Any) -> str:
         value = value.item()
     if isinstance(value, bool):
         return str(value)
-    if isinstance(value, (int, float)):
+    if isinstance(value, int):
+        return repr(_check_int64(value, f"value of tag {key!r}"))
+    if isinstance(value, float):
         return repr(value)
     if isinstance(value, str):
         if len(value) > MAX_TEXT_LENGTH:
@@ -147,7 +166,9 @@ def check_property_value(key: str, value: Any) -> Any:
     """Property values are JSON scalars: str, int, float, bool or None."""
     if isinstance(value, np.generic):
         value = value.item()
-    if value is None or isinstance(value, (bool, int, str)):
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _check_int64(value, f"value of property {key!r}")
+    if value is None or isinstance(value, (bool, str)):
         if isinstance(value, str):
             if len(value) > MAX_TEXT_LENGTH:
                 raise InvalidArgumentError(f"value of property {key!r} is {len(value)} characters, over {MAX_TEXT_LENGTH}")

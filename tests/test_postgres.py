@@ -234,7 +234,7 @@ def test_survives_a_database_restart_of_pooled_connections(pg):
     pg.create_run(exp.id, run_id="r", display_name="r", start_time=time.time())
 
     def kill_pooled():
-        pids = [conn.info.backend_pid for conn in pg._pool._idle]
+        pids = [conn.info.backend_pid for conn in pg._pool._pool]  # psycopg_pool's idle connections
         assert pids
         with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
             for pid in pids:

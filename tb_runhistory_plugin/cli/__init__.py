@@ -415,7 +415,7 @@ def collect_garbage(
     report["stale_runs"] = _fail_stale_runs(store, dry_run=dry_run, cutoff=now - stale_after, now=now)
     sqlite = isinstance(store, SQLiteStore)
     report["orphaned_files"] = _delete_orphans(store, dry_run=dry_run, cutoff=now - orphan_grace) if sqlite else None
-    report["database"] = _compact(store, dry_run=dry_run) if sqlite else None
+    report["database"] = store.maintain(dry_run=dry_run)
     return report
 
 

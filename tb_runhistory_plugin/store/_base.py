@@ -165,6 +165,10 @@ class Store(abc.ABC):
             return self.put_file(run_id, name, handle.read())
 
     # -- lifecycle ---------------------------------------------------------
+    def maintain(self, *, dry_run: bool = False) -> dict[str, Any] | None:
+        """Housekeeping of the store's own files (compaction); a report, or None when it is up to a server."""
+        return None
+
     def close(self) -> None:
         """Release connections; the store may not be used afterwards."""
 

@@ -13,7 +13,8 @@ import dataclasses
 
 import numpy as np
 
-from .._types import ChunkSummaries, MetricHistory, promote_value_type  # noqa: F401 - the backends widen types through here
+from .._types import ChunkSummaries, MetricHistory
+from ..errors import StoreError
 
 CHUNK_POINTS = 4096  # points per full chunk
 _SUMMARY_FIELDS = 6  # vmin, vmax, first, last, total, finite
@@ -96,12 +97,39 @@ def _consecutive(steps: np.ndarray) -> bool:
     return bool(len(steps)) and int(steps[-1]) - int(steps[0]) == len(steps) - 1 and bool((np.diff(steps) == 1).all())
 
 
-def decode(step_min: int, steps: bytes, wall_times: bytes, values: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Unpack one chunk's arrays."""
+def decode(
+    step_min: int, count: int, steps: bytes, wall_times: bytes, values: bytes, *, run_id: str, name: str, offset: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Unpack one chunk's arrays, each checked against the chunk's count (StoreError when damaged)."""
+    _check_arrays(count, steps, wall_times, values, run_id=run_id, name=name, offset=offset)
     vals = np.frombuffer(values, "<f8")
     if not steps:
-        return np.arange(step_min, step_min + len(vals), dtype=np.int64), np.frombuffer(wall_times, "<f8"), vals
+        return np.arange(step_min, step_min + count, dtype=np.int64), np.frombuffer(wall_times, "<f8"), vals
     return np.frombuffer(steps, "<i8"), np.frombuffer(wall_times, "<f8"), vals
+
+
+def _damaged(run_id: str, name: str, offset: int, what: str) -> StoreError:
+    return StoreError(f"metric {name!r} of run {run_id!r} is damaged in the store: the chunk at point {offset} {what}")
+
+
+def _check_arrays(count: int, steps: bytes, wall_times: bytes, values: bytes, *, run_id: str, name: str, offset: int) -> None:
+    """A chunk's blobs must hold exactly `count` 8-byte items (steps may be empty: consecutive)."""
+    if count <= 0 or count > CHUNK_POINTS:
+        raise _damaged(run_id, name, offset, f"claims {count} points (expected 1 to {CHUNK_POINTS})")
+    for label, blob in (("values", values), ("wall times", wall_times), ("steps", steps)):
+        if len(blob) != 8 * count and not (label == "steps" and not blob):
+            raise _damaged(run_id, name, offset, f"holds {len(blob)} bytes of {label} for {count} points ({8 * count} expected)")
+
+
+def tail(
+    row: tuple[int, int, bytes, bytes, bytes] | None, offset: int, partial: int, *, run_id: str, name: str
+) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+    """The partial last chunk (offset, arrays) from its row (step_min, count, steps, walls, values), checked."""
+    if row is None:
+        raise _damaged(run_id, name, offset, "is missing")
+    if row[1] != partial:
+        raise _damaged(run_id, name, offset, f"claims {row[1]} points where the series has {partial}")
+    return (offset, *decode(*row, run_id=run_id, name=name, offset=offset))
 
 
 def append_chunks(
@@ -125,25 +153,53 @@ def append_chunks(
     ]
 
 
-def history(name: str, rows: list[tuple[int, int, bytes, bytes, bytes]], start: int, stop: int) -> MetricHistory:
-    """Assemble points [start, stop) from chunk rows (offset, step_min, steps, walls, values) in offset order."""
+def history(
+    name: str, rows: list[tuple[int, int, int, bytes, bytes, bytes]], start: int, stop: int, *, run_id: str
+) -> MetricHistory:
+    """Assemble points [start, stop) from chunk rows (offset, count, step_min, steps, walls, values) in offset order.
+
+    Every chunk is checked against its count and the chunks must tile [start, stop) without a gap:
+    a damaged or missing chunk is a StoreError naming the run and metric, never uninitialised memory.
+    """
     count = max(0, stop - start)
     steps, walls, vals = np.empty(count, np.int64), np.empty(count, np.float64), np.empty(count, np.float64)
+    covered = start  # every point before this one has been copied
     # Copy each chunk's overlap with [start, stop) straight into the result: one copy per point.
-    for offset, step_min, s, w, v in rows:
-        n = len(v) // 8
+    for offset, n, step_min, s, w, v in rows:
+        _check_arrays(n, s, w, v, run_id=run_id, name=name, offset=offset)
         lo, hi = max(start, offset), min(stop, offset + n)
         if lo >= hi:
             continue
+        if offset > covered:
+            break
         a, b, out = lo - offset, hi - offset, slice(lo - start, hi - start)
         steps[out] = np.arange(step_min + a, step_min + b, dtype=np.int64) if not s else np.frombuffer(s, "<i8")[a:b]
         walls[out] = np.frombuffer(w, "<f8")[a:b]
         vals[out] = np.frombuffer(v, "<f8")[a:b]
+        covered = hi
+    if covered < stop:
+        raise _damaged(run_id, name, covered, "is missing")
     return MetricHistory(name, steps, walls, vals)
 
 
-def summaries(rows: list[tuple[int, int, int, int, float, float, bytes]]) -> ChunkSummaries:
-    """Assemble ChunkSummaries from rows (offset, count, step_min, step_max, wall_min, wall_max, summary)."""
+def summaries(
+    rows: list[tuple[int, int, int, int, float, float, bytes]], *, run_id: str = "", name: str = "", total: int = 0
+) -> ChunkSummaries:
+    """Assemble ChunkSummaries from rows (offset, count, step_min, step_max, wall_min, wall_max, summary).
+
+    The chunks must tile the series' `total` points and each summary must be whole (else StoreError).
+    """
+    expected = 0
+    for offset, n, _, _, _, _, summary in rows:
+        if offset != expected:
+            raise _damaged(run_id, name, expected, "is missing")
+        if n <= 0 or n > CHUNK_POINTS:
+            raise _damaged(run_id, name, offset, f"claims {n} points (expected 1 to {CHUNK_POINTS})")
+        if len(summary) != 8 * _SUMMARY_FIELDS:
+            raise _damaged(run_id, name, offset, f"has a summary of {len(summary)} bytes ({8 * _SUMMARY_FIELDS} expected)")
+        expected = offset + n
+    if expected < total:  # more is fine: a writer may have appended since the count was read
+        raise _damaged(run_id, name, expected, f"is missing (the series has {total} points)")
     if not rows:
         empty_i, empty_f = np.empty(0, np.int64), np.empty(0, np.float64)
         return ChunkSummaries(empty_i, empty_i, empty_i, empty_i, empty_f, empty_f, *([empty_f] * 5), empty_i)

@@ -33,12 +33,14 @@ from .._types import ChunkSummaries, ExperimentInfo, FileInfo, MetricHistory, Me
 from .._validate import check_file_name
 from ..errors import ConflictError, InvalidArgumentError, RunHistoryError, StoreError, error_for_status
 from ._base import Store
+from ._pool import Pool
 
 TOKEN_ENV = "RUNHISTORY_TOKEN"
 API_PREFIX = "/api/v1"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 DEFAULT_TIMEOUT = 30.0  # seconds one call may take, retries included
 _CONNECT_TIMEOUT = 5.0  # seconds to open a connection, per attempt
+_IDLE_SESSIONS = 8  # HTTP sessions kept between calls; concurrent calls beyond it open (and close) extras
 _BACKOFF = (0.1, 2.0)  # seconds, first and longest wait between attempts
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _REQUEST_BYTES = 8 << 20  # bytes of encoded points per write request (the server takes 64 MiB)
@@ -199,12 +201,10 @@ class HttpStore(Store):
         self._base = self.uri + API_PREFIX
         self._token = token if token is not None else os.environ.get(TOKEN_ENV) or None
         self.timeout = float(timeout)
-        self._local = threading.local()
         self._write_lock = threading.Lock()
         self._progress: dict[int, tuple[weakref.ref, list[_Part]]] = {}  # id(batch) -> requests of a failed call
-        self._sessions: list[requests.Session] = []
-        self._sessions_lock = threading.Lock()
-        self._closed = False
+        # Sessions (each with keep-alive sockets) are pooled, not kept per thread: servers run each request on a new thread.
+        self._sessions: Pool[requests.Session] = Pool(self._new_session, requests.Session.close, idle=_IDLE_SESSIONS, name=self.uri)
 
     # -- transport ---------------------------------------------------------
 
@@ -212,19 +212,22 @@ class HttpStore(Store):
     def token(self) -> str | None:
         """The bearer token this client sends (so a launched TensorBoard can be given it)."""
         return self._token
-    def _session(self) -> requests.Session:
-        session = getattr(self._local, "session", None)
-        if session is None:
-            if self._closed:
-                raise StoreError(f"store {self.uri} is closed")
-            session = requests.Session()
-            session.headers["User-Agent"] = "tb-runhistory"
-            if self._token:
-                session.headers["Authorization"] = f"Bearer {self._token}"
-            self._local.session = session
-            with self._sessions_lock:
-                self._sessions.append(session)
+    def _new_session(self) -> requests.Session:
+        session = requests.Session()
+        session.headers["User-Agent"] = "tb-runhistory"
+        if self._token:
+            session.headers["Authorization"] = f"Bearer {self._token}"
         return session
+
+    def _session_request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        session = self._sessions.take()
+        broken = True
+        try:
+            resp = session.request(method, url, **kwargs)
+            broken = False
+            return resp
+        finally:
+            self._sessions.give(session, broken=broken)
 
     def _request(
         self, method: str, path: str, *, params: Any = None, body: Any = None, data: bytes | None = None, headers: Mapping[str, str] | None = None
@@ -241,7 +244,7 @@ class HttpStore(Store):
             attempt += 1
             remaining = deadline - time.monotonic()
             try:
-                resp = self._session().request(
+                resp = self._session_request(
                     method, url, params=params, data=data, headers=headers, timeout=(min(_CONNECT_TIMEOUT, max(remaining, 0.5)), max(remaining, 0.5))
                 )
             except requests.RequestException as exc:
@@ -271,16 +274,15 @@ class HttpStore(Store):
         return error_for_status(resp.status_code, message)
 
     def _json(self, method: str, path: str, **kwargs: Any) -> Any:
-        return self._request(method, path, **kwargs).json()
+        resp = self._request(method, path, **kwargs)
+        try:
+            return resp.json()
+        except ValueError as exc:  # a proxy's HTML page, a cut-off body: not our server's answer
+            raise StoreError(f"run history server {self.uri} answered {method} {path} with a body that is not JSON: {exc}") from None
 
     def close(self) -> None:
         """Close the HTTP sessions."""
-        self._closed = True
-        with self._sessions_lock:
-            for session in self._sessions:
-                session.close()
-            self._sessions.clear()
-        self._local = threading.local()
+        self._sessions.close()
 
     # -- experiments -------------------------------------------------------
     def get_or_create_experiment(self, name: str) -> ExperimentInfo:

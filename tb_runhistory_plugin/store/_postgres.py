@@ -9,58 +9,46 @@ KEY SHARE mode so ending a run waits for writes in flight. Files are stored in t
 from __future__ import annotations
 
 import hashlib
-import json
 import re
-import threading
 import time
 import urllib.parse
-import uuid
-from typing import Any, Callable, Mapping, Sequence, TypeVar
+from typing import Any, Callable, Sequence, TypeVar
 
 import numpy as np
 
 try:
     import psycopg
+    import psycopg_pool
     from psycopg import errors as pg_errors
     from psycopg import sql
-    from psycopg.pq import TransactionStatus
 except ImportError as _exc:  # pragma: no cover - exercised only without the extra
-    psycopg = None
+    psycopg = psycopg_pool = None
     _IMPORT_ERROR: ImportError | None = _exc
 else:
     _IMPORT_ERROR = None
 
 from .._types import (
-    ChunkSummaries,
-    ExperimentInfo,
     FileInfo,
-    MetricHistory,
-    MetricInfo,
     MetricKind,
-    Record,
     RecordBatch,
     RunInfo,
     ScalarBatch,
-    Status,
     TERMINAL_STATUSES,
+    promote_value_type,
 )
-from .._validate import check_file_name
 from ..errors import ConflictError, InvalidArgumentError, NotFoundError, StoreError
 from . import _chunks
-from ._base import Store
 from ._postgres_schema import MIGRATIONS
-from ._sql import RUN_COLUMNS, clamp, run_filter, run_infos
+from ._sql import RUN_COLUMNS, check_file_ref, record_json
+from ._sql_store import SQLStore
 
 DEFAULT_SCHEMA = "runhistory"
 _SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
-_SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}")
 _CONNECT_TIMEOUT = 10  # seconds to reach the server
 _POOL_WAIT = 60.0  # seconds a thread waits for a free connection before StoreError
 _DEADLOCK_RETRIES = 5  # attempts of a transaction that lost a deadlock or serialization race
 _BATCH_MEMORY = 7 * 86_400.0  # seconds a write_metrics batch id is remembered
 _PRUNE_EVERY = 600.0  # seconds between prunes of old batch ids
-_CONTAINS = "{col} ILIKE {mark}"  # ILIKE: SQLite's LIKE ignores (ASCII) case, so this search does too
-_METRIC_COLUMNS = "run_id, name, kind, value_type, count, last_step, last_value, last_wall_time, description"
 _CHUNK_COLUMNS = '(metric_id, "offset", count, step_min, step_max, wall_min, wall_max, summary, steps, wall_times, vals)'
 _CHUNK_TYPES = ["int8", "int8", "int4", "int8", "int8", "float8", "float8", "bytea", "bytea", "bytea", "bytea"]
 _RECORD_TYPES = ["int8", "int8", "int8", "float8", "text", "bytea"]
@@ -92,82 +80,60 @@ def _lock_key(schema: str) -> int:
     return int.from_bytes(hashlib.blake2b(f"tb-runhistory:{schema}".encode(), digest_size=8).digest(), "big", signed=True)
 
 
-class _Pool:
-    """A small connection pool: idle connections reused LIFO, at most `size` checked out at once."""
-
-    def __init__(self, connect: Callable[[], "psycopg.Connection"], size: int) -> None:
-        self._connect = connect
-        self._idle: list[psycopg.Connection] = []
-        self._lock = threading.Lock()
-        self._slots = threading.BoundedSemaphore(size)
-        self.closed = False
-
-    def get(self) -> "tuple[psycopg.Connection, bool]":
-        """A connection and whether it was reused (it may have died while idle)."""
-        if not self._slots.acquire(timeout=_POOL_WAIT):
-            raise StoreError(f"no free PostgreSQL connection after {_POOL_WAIT:.0f} s")
-        try:
-            with self._lock:
-                if self.closed:
-                    raise StoreError("store is closed")
-                while self._idle:
-                    conn = self._idle.pop()
-                    if not conn.closed:
-                        return conn, True
-            return self._connect(), False
-        except BaseException:
-            self._slots.release()
-            raise
-
-    def put(self, conn: "psycopg.Connection") -> None:
-        """Return a connection; a broken one or one left inside a transaction is closed."""
-        try:
-            healthy = not conn.closed and not conn.broken and conn.info.transaction_status == TransactionStatus.IDLE
-            with self._lock:
-                if healthy and not self.closed:
-                    self._idle.append(conn)
-                    return
-            conn.close()
-        finally:
-            self._slots.release()
-
-    def discard_idle(self) -> None:
-        """Close idle connections (after one of them turned out dead)."""
-        with self._lock:
-            idle, self._idle = self._idle, []
-        for conn in idle:
-            conn.close()
-
-    def close(self) -> None:
-        """Close idle connections; checked-out ones close when returned."""
-        with self._lock:
-            self.closed = True
-            idle, self._idle = self._idle, []
-        for conn in idle:
-            conn.close()
-
-
-class PostgresStore(Store):
+class PostgresStore(SQLStore):
     """A store in a PostgreSQL schema (default `runhistory`), shared by every machine that reaches it."""
 
+    _MARK = "%s"
+    _CONTAINS = "{col} ILIKE {mark}"  # ILIKE: SQLite's LIKE ignores (ASCII) case, so this search does too
+    _CREATION_ORDER = "r.seq"
+    _NO_LIMIT = None
+    _ROW_LOCKS = True
+
     def __init__(self, uri: str, *, create: bool = True, schema: str | None = None, pool_size: int = 16) -> None:
-        if psycopg is None:
+        if psycopg is None or psycopg_pool is None:
             raise InvalidArgumentError(
-                f"store {uri!r} needs psycopg 3: pip install 'tb-runhistory-plugin[postgres]' ({_IMPORT_ERROR})"
+                f"store {uri!r} needs psycopg 3 and psycopg_pool: pip install 'tb-runhistory-plugin[postgres]' ({_IMPORT_ERROR})"
             )
         self._conninfo, self.schema, self.uri = parse_uri(uri, schema)
-        self._pool = _Pool(self._connect, pool_size)
+        self._pool = psycopg_pool.ConnectionPool(
+            self._conninfo,
+            kwargs={"autocommit": True, "connect_timeout": _CONNECT_TIMEOUT, "application_name": "tb-runhistory"},
+            min_size=1,
+            max_size=pool_size,
+            timeout=_POOL_WAIT,
+            configure=self._configure,
+            name=self.uri,
+            open=False,
+        )
         self._last_prune = 0.0
+        self._open_pool()
         self._migrate(create)
 
     # -- connections -------------------------------------------------------
-    def _connect(self) -> "psycopg.Connection":
-        try:
-            conn = psycopg.connect(self._conninfo, autocommit=True, connect_timeout=_CONNECT_TIMEOUT, application_name="tb-runhistory")
-        except psycopg.Error as exc:
-            raise StoreError(f"cannot connect to PostgreSQL store {self.uri}: {exc}".strip()) from exc
+    def _configure(self, conn: "psycopg.Connection") -> None:
         conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(self.schema)))
-        return conn
+
+    def _open_pool(self) -> None:
+        """Open the pool and wait for its first connection, so an unreachable server fails now, and clearly."""
+        self._pool.open()
+        try:
+            self._pool.wait(timeout=_CONNECT_TIMEOUT)
+        except psycopg_pool.PoolTimeout:
+            self._pool.close()
+            try:  # the pool only says it timed out: one direct attempt gives the server's reason
+                psycopg.connect(self._conninfo, connect_timeout=_CONNECT_TIMEOUT).close()
+                reason = f"no connection within {_CONNECT_TIMEOUT} s"
+            except psycopg.Error as exc:
+                reason = str(exc).strip()
+            raise StoreError(f"cannot connect to PostgreSQL store {self.uri}: {reason}") from None
+
+    def _take(self) -> "psycopg.Connection":
+        try:
+            return self._pool.getconn()
+        except psycopg_pool.PoolClosed:
+            raise StoreError(f"store {self.uri} is closed") from None
+        except psycopg_pool.PoolTimeout:
+            raise StoreError(f"no free PostgreSQL connection to {self.uri} after {_POOL_WAIT:.0f} s") from None
 
     def _tx(self, fn: Callable[["psycopg.Cursor"], _T], *, retry_broken: bool = True) -> _T:
         """Run fn(cursor) in one transaction, retried after a lost deadlock and once on a fresh connection
@@ -176,7 +142,7 @@ class PostgresStore(Store):
         attempt = 0
         while True:
             attempt += 1
-            conn, reused = self._pool.get()
+            conn = self._take()
             started = False
             try:
                 with conn.transaction():
@@ -187,28 +153,40 @@ class PostgresStore(Store):
                     raise StoreError(f"PostgreSQL store {self.uri}: {exc}") from exc
                 time.sleep(0.01 * attempt)
             except psycopg.OperationalError as exc:
-                if not (reused and conn.broken and attempt == 1 and (retry_broken or not started)):
+                if not (conn.broken and attempt == 1 and (retry_broken or not started)):
                     raise StoreError(f"PostgreSQL store {self.uri}: {exc}") from exc
-                self._pool.discard_idle()  # its siblings died with it
+                self._pool.putconn(conn)  # discarded: it is broken
+                conn = None
+                self._pool.check()  # its idle siblings likely died with it
             except psycopg.DataError as exc:
                 raise InvalidArgumentError(f"PostgreSQL store {self.uri} refused a value: {exc}") from exc
             except psycopg.Error as exc:
                 raise StoreError(f"PostgreSQL store {self.uri}: {exc}") from exc
             finally:
-                self._pool.put(conn)
+                if conn is not None:
+                    self._pool.putconn(conn)
+
+    def _read(self, fn: Callable[["psycopg.Cursor"], _T]) -> _T:
+        return self._tx(fn)
+
+    def _write(self, fn: Callable[["psycopg.Cursor"], _T], *, idempotent: bool = True) -> _T:
+        return self._tx(fn, retry_broken=idempotent)
+
+    def _execute(self, handle: "psycopg.Cursor", query: str, args: Sequence[Any] = (), *, binary: bool = False) -> "psycopg.Cursor":
+        return handle.execute(query, args, binary=binary)
 
     def _migrate(self, create: bool) -> None:
-        def check(cur: "psycopg.Cursor") -> bool:
+        def migrated(cur: "psycopg.Cursor") -> bool:
             cur.execute(
                 "SELECT 1 FROM information_schema.tables WHERE table_schema = %s AND table_name = 'migrations'", (self.schema,)
             )
             return cur.fetchone() is not None
 
         if not create:
-            if not self._tx(check):
+            if not self._tx(migrated):
                 raise NotFoundError(f"no run history store at {self.uri}")
 
-        def apply(cur: "psycopg.Cursor") -> None:
+        def apply_migrations(cur: "psycopg.Cursor") -> None:
             # One migrator at a time per schema, even across machines; others wait, then see it done.
             cur.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_key(self.schema),))
             cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema)))
@@ -220,7 +198,7 @@ class PostgresStore(Store):
                     cur.execute("INSERT INTO migrations VALUES (%s, %s)", (name, time.time()))
 
         try:
-            self._tx(apply)
+            self._tx(apply_migrations)
         except StoreError:
             self._pool.close()
             raise
@@ -230,120 +208,9 @@ class PostgresStore(Store):
         self._pool.close()
 
     # -- experiments -------------------------------------------------------
-    def get_or_create_experiment(self, name: str) -> ExperimentInfo:
-        def run(cur: "psycopg.Cursor") -> ExperimentInfo:
-            cur.execute(
-                "INSERT INTO experiments VALUES (%s, %s, %s) ON CONFLICT (name) DO NOTHING", (uuid.uuid4().hex, name, time.time())
-            )
-            return ExperimentInfo(*cur.execute("SELECT id, name, created_at FROM experiments WHERE name = %s", (name,)).fetchone())
-
-        return self._tx(run)
-
-    def get_experiment(self, name_or_id: str) -> ExperimentInfo:
-        row = self._tx(
-            lambda cur: cur.execute(
-                "SELECT id, name, created_at FROM experiments WHERE id = %s OR name = %s ORDER BY (id = %s) DESC LIMIT 1",
-                (name_or_id,) * 3,
-            ).fetchone()
-        )
-        if row is None:
-            raise NotFoundError(f"no experiment {name_or_id!r} in store {self.uri}")
-        return ExperimentInfo(*row)
-
-    def list_experiments(self) -> list[ExperimentInfo]:
-        rows = self._tx(lambda cur: cur.execute("SELECT id, name, created_at FROM experiments ORDER BY created_at, name").fetchall())
-        return [ExperimentInfo(*row) for row in rows]
-
     # -- runs --------------------------------------------------------------
-    def create_run(
-        self,
-        experiment_id: str,
-        *,
-        run_id: str,
-        display_name: str,
-        parent_id: str | None = None,
-        description: str = "",
-        tags: Mapping[str, str] | None = None,
-        properties: Mapping[str, Any] | None = None,
-        start_time: float,
-        logs_dir: str | None = None,
-    ) -> RunInfo:
-        def run(cur: "psycopg.Cursor") -> RunInfo:
-            if cur.execute("SELECT 1 FROM experiments WHERE id = %s", (experiment_id,)).fetchone() is None:
-                raise NotFoundError(f"no experiment {experiment_id!r} in store {self.uri}")
-            if cur.execute("SELECT 1 FROM runs WHERE id = %s", (run_id,)).fetchone() is not None:
-                raise ConflictError(f"run {run_id!r} already exists")
-            if parent_id is not None:
-                parent = cur.execute("SELECT experiment_id FROM runs WHERE id = %s FOR KEY SHARE", (parent_id,)).fetchone()
-                if parent is None:
-                    raise NotFoundError(f"no parent run {parent_id!r} in store {self.uri}")
-                if parent[0] != experiment_id:
-                    raise InvalidArgumentError(f"parent run {parent_id!r} belongs to another experiment")
-            cur.execute(
-                "INSERT INTO runs (id, experiment_id, parent_id, display_name, description, status, start_time, heartbeat_time, logs_dir)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING",
-                (run_id, experiment_id, parent_id, display_name, description, str(Status.RUNNING), start_time, start_time, logs_dir),
-            )
-            if cur.rowcount == 0:  # created by a concurrent transaction since our check
-                raise ConflictError(f"run {run_id!r} already exists")
-            if tags:
-                cur.executemany("INSERT INTO tags VALUES (%s, %s, %s)", [(run_id, k, v) for k, v in tags.items()])
-            if properties:
-                cur.executemany("INSERT INTO properties VALUES (%s, %s, %s)", [(run_id, k, json.dumps(v)) for k, v in properties.items()])
-            return self._runs(cur, f"SELECT {RUN_COLUMNS} FROM runs r WHERE r.id = %s", (run_id,))[0]
-
-        return self._tx(run, retry_broken=False)
-
     def _runs(self, cur: "psycopg.Cursor", query: str, args: Sequence[Any]) -> list[RunInfo]:
-        rows = cur.execute(query, args).fetchall()
-        ids = [row[0] for row in rows]
-        tags: dict[str, dict[str, str]] = {i: {} for i in ids}
-        props: dict[str, dict[str, Any]] = {i: {} for i in ids}
-        if ids:
-            for run_id, key, value in cur.execute("SELECT run_id, key, value FROM tags WHERE run_id = ANY(%s) ORDER BY key", (ids,)):
-                tags[run_id][key] = value
-            for run_id, key, value in cur.execute("SELECT run_id, key, value FROM properties WHERE run_id = ANY(%s) ORDER BY key", (ids,)):
-                props[run_id][key] = json.loads(value)
-        return run_infos(rows, tags, props)
-
-    def get_run(self, run_id: str) -> RunInfo:
-        def run(cur: "psycopg.Cursor") -> RunInfo:
-            found = self._runs(cur, f"SELECT {RUN_COLUMNS} FROM runs r WHERE r.id = %s", (run_id,))
-            if not found:
-                raise NotFoundError(f"no run {run_id!r} in store {self.uri}")
-            return found[0]
-
-        return self._tx(run)
-
-    def list_runs(
-        self,
-        experiment_id: str,
-        *,
-        parent_id: str | None = None,
-        status: Sequence[str] | None = None,
-        tags: Mapping[str, str | None] | None = None,
-        text: str | None = None,
-        limit: int | None = None,
-        offset: int = 0,
-    ) -> list[RunInfo]:
-        where, args = run_filter(experiment_id, parent_id, status, tags, text, mark="%s", contains=_CONTAINS)
-        if limit is not None and int(limit) < 0:
-            limit = None  # SQLite reads a negative LIMIT as "no limit"
-        args += [None if limit is None else int(limit), max(0, int(offset))]
-        query = f"SELECT {RUN_COLUMNS} FROM runs r WHERE {where} ORDER BY r.start_time, r.seq LIMIT %s OFFSET %s"
-        return self._tx(lambda cur: self._runs(cur, query, args))
-
-    def count_runs(
-        self,
-        experiment_id: str,
-        *,
-        parent_id: str | None = None,
-        status: Sequence[str] | None = None,
-        tags: Mapping[str, str | None] | None = None,
-        text: str | None = None,
-    ) -> int:
-        where, args = run_filter(experiment_id, parent_id, status, tags, text, mark="%s", contains=_CONTAINS)
-        return self._tx(lambda cur: cur.execute(f"SELECT COUNT(*) FROM runs r WHERE {where}", args).fetchone()[0])
+        return self._runs_from_rows(cur, cur.execute(query, args).fetchall())
 
     def list_descendants(self, run_id: str) -> list[RunInfo]:
         # Depth first, siblings by (start time, creation order), as SQLite: each level of the path is
@@ -351,7 +218,7 @@ class PostgresStore(Store):
         # sequence number, both fixed-width hex, so comparing paths compares those tuples level by level.
         level = "encode(float8send({t}.start_time), 'hex') || lpad(to_hex({t}.seq), 16, '0')"
 
-        def run(cur: "psycopg.Cursor") -> list[RunInfo]:
+        def select_descendants(cur: "psycopg.Cursor") -> list[RunInfo]:
             if cur.execute("SELECT 1 FROM runs WHERE id = %s", (run_id,)).fetchone() is None:
                 raise NotFoundError(f"no run {run_id!r} in store {self.uri}")
             return self._runs(
@@ -364,88 +231,7 @@ class PostgresStore(Store):
                 (run_id,),
             )
 
-        return self._tx(run)
-
-    def set_run_status(
-        self, run_id: str, status: str, *, end_time: float | None = None, error: str | None = None, traceback: str | None = None
-    ) -> RunInfo:
-        if status not in TERMINAL_STATUSES:
-            raise InvalidArgumentError(f"a run can only be moved to {sorted(TERMINAL_STATUSES)}, not {status!r}")
-
-        def run(cur: "psycopg.Cursor") -> RunInfo:
-            # FOR UPDATE waits for metric writes in flight (they hold KEY SHARE on the run).
-            row = cur.execute("SELECT status FROM runs WHERE id = %s FOR UPDATE", (run_id,)).fetchone()
-            if row is None:
-                raise NotFoundError(f"no run {run_id!r} in store {self.uri}")
-            if row[0] in TERMINAL_STATUSES:
-                raise ConflictError(f"run {run_id!r} already ended as {row[0]}")
-            cur.execute(
-                "UPDATE runs SET status = %s, end_time = %s, error = %s, traceback = %s WHERE id = %s",
-                (str(status), end_time if end_time is not None else time.time(), error, traceback, run_id),
-            )
-            return self._runs(cur, f"SELECT {RUN_COLUMNS} FROM runs r WHERE r.id = %s", (run_id,))[0]
-
-        return self._tx(run, retry_broken=False)
-
-    def heartbeat(self, run_ids: Sequence[str], time: float) -> None:
-        ids = list(run_ids)
-        if ids:
-            self._tx(
-                lambda cur: cur.execute(
-                    "UPDATE runs SET heartbeat_time = %s WHERE status = %s AND id = ANY(%s)", (time, str(Status.RUNNING), ids)
-                )
-            )
-
-    def _require_run(self, cur: "psycopg.Cursor", run_id: str) -> str:
-        row = cur.execute("SELECT status FROM runs WHERE id = %s", (run_id,)).fetchone()
-        if row is None:
-            raise NotFoundError(f"no run {run_id!r} in store {self.uri}")
-        return row[0]
-
-    def set_logs_dir(self, run_id: str, logs_dir: str | None) -> None:
-        def run(cur: "psycopg.Cursor") -> None:
-            self._require_run(cur, run_id)
-            cur.execute("UPDATE runs SET logs_dir = %s WHERE id = %s", (logs_dir, run_id))
-
-        self._tx(run)
-
-    def set_tags(self, run_id: str, tags: Mapping[str, str]) -> None:
-        def run(cur: "psycopg.Cursor") -> None:
-            self._require_run(cur, run_id)
-            if tags:
-                cur.executemany(
-                    "INSERT INTO tags VALUES (%s, %s, %s) ON CONFLICT (run_id, key) DO UPDATE SET value = EXCLUDED.value",
-                    [(run_id, k, v) for k, v in tags.items()],
-                )
-
-        self._tx(run)
-
-    def remove_tags(self, run_id: str, keys: Sequence[str]) -> None:
-        def run(cur: "psycopg.Cursor") -> None:
-            self._require_run(cur, run_id)
-            cur.execute("DELETE FROM tags WHERE run_id = %s AND key = ANY(%s)", (run_id, list(keys)))
-
-        self._tx(run)
-
-    def add_properties(self, run_id: str, properties: Mapping[str, Any]) -> None:
-        def run(cur: "psycopg.Cursor") -> None:
-            # Lock the run so two writers of the same new key cannot both pass the check.
-            if cur.execute("SELECT 1 FROM runs WHERE id = %s FOR NO KEY UPDATE", (run_id,)).fetchone() is None:
-                raise NotFoundError(f"no run {run_id!r} in store {self.uri}")
-            existing = dict(cur.execute("SELECT key, value FROM properties WHERE run_id = %s", (run_id,)).fetchall())
-            for key, value in properties.items():
-                # Compare the stored JSON text, so 1, 1.0 and True count as different values (as SQLite does).
-                if key in existing and existing[key] != json.dumps(value):
-                    raise ConflictError(
-                        f"property {key!r} of run {run_id!r} is already {json.loads(existing[key])!r}; properties cannot change (use tags)"
-                    )
-            if properties:
-                cur.executemany(
-                    "INSERT INTO properties VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
-                    [(run_id, k, json.dumps(v)) for k, v in properties.items()],
-                )
-
-        self._tx(run)
+        return self._tx(select_descendants)
 
     # -- metrics -----------------------------------------------------------
     def write_metrics(
@@ -457,7 +243,7 @@ class PostgresStore(Store):
         if not scalars and not records and batch_id is None:
             return
 
-        def run(cur: "psycopg.Cursor") -> None:
+        def append_batches(cur: "psycopg.Cursor") -> None:
             if batch_id is not None:
                 # A concurrent retry of the same batch waits here until the first one commits.
                 cur.execute("INSERT INTO batches VALUES (%s, %s) ON CONFLICT DO NOTHING", (batch_id, time.time()))
@@ -467,7 +253,7 @@ class PostgresStore(Store):
             self._append_scalars(cur, scalars, metrics)
             self._append_records(cur, records, metrics)
 
-        self._tx(run, retry_broken=batch_id is not None)
+        self._tx(append_batches, retry_broken=batch_id is not None)
         if batch_id is not None and time.monotonic() - self._last_prune > _PRUNE_EVERY:
             self._last_prune = time.monotonic()
             self._tx(lambda cur: cur.execute("DELETE FROM batches WHERE applied_at < %s", (time.time() - _BATCH_MEMORY,)))
@@ -515,25 +301,27 @@ class PostgresStore(Store):
         tail_rows: dict[int, tuple] = {}
         if tails:
             ids, offsets = [t[0] for t in tails], [t[1] for t in tails]
-            for metric_id, offset, step_min, s, w, v in cur.execute(
+            found = cur.execute(
                 'DELETE FROM chunks c USING unnest(%s::int8[], %s::int8[]) AS t(metric_id, "offset")'
                 ' WHERE c.metric_id = t.metric_id AND c."offset" = t."offset"'
-                ' RETURNING c.metric_id, c."offset", c.step_min, c.steps, c.wall_times, c.vals',
+                ' RETURNING c.metric_id, c.step_min, c.count, c.steps, c.wall_times, c.vals',
                 (ids, offsets),
                 binary=True,
-            ):
-                tail_rows[metric_id] = (offset, *_chunks.decode(step_min, s, w, v))
+            ).fetchall()
+            tail_rows = {row[0]: row[1:] for row in found}
         chunk_rows, updates = [], []
         for key, batches in grouped.items():
             metric_id, _, value_type, count, last_step = metrics[key]
+            partial = count % _chunks.CHUNK_POINTS
+            tail = _chunks.tail(tail_rows.get(metric_id), count - partial, partial, run_id=key[0], name=key[1]) if partial else None
             # Resolving auto steps over the concatenation equals resolving batch after batch.
             steps = _chunks.resolve_steps(np.concatenate([np.asarray(b.steps, np.int64) for b in batches]), last_step)
             walls = np.concatenate([np.asarray(b.wall_times, np.float64) for b in batches])
             values = np.concatenate([np.asarray(b.values, np.float64) for b in batches])
             for batch in batches:
-                value_type = _chunks.promote_value_type(value_type, batch.value_type)
+                value_type = promote_value_type(value_type, batch.value_type)
             description = next((b.description for b in batches if b.description), "")
-            for c in _chunks.append_chunks(tail_rows.get(metric_id), count, steps, walls, values):
+            for c in _chunks.append_chunks(tail, count, steps, walls, values):
                 chunk_rows.append(
                     (metric_id, c.offset, c.count, c.step_min, c.step_max, c.wall_min, c.wall_max, c.summary, c.steps, c.wall_times, c.values)
                 )
@@ -560,7 +348,7 @@ class PostgresStore(Store):
             recs = [rec for b in batches for rec in b.records]
             steps = _chunks.resolve_steps(np.array([r.step for r in recs], dtype=np.int64), last_step)
             rows += [
-                (metric_id, count + i, int(step), float(rec.wall_time), json.dumps(rec.meta), rec.data)
+                (metric_id, count + i, int(step), float(rec.wall_time), record_json(rec.meta, key[0], key[1]), rec.data)
                 for i, (step, rec) in enumerate(zip(steps, recs))
             ]
             description = next((b.description for b in batches if b.description), "")
@@ -575,80 +363,12 @@ class PostgresStore(Store):
             updates,
         )
 
-    def list_metrics(self, run_id: str) -> list[MetricInfo]:
-        def run(cur: "psycopg.Cursor") -> list[MetricInfo]:
-            self._require_run(cur, run_id)
-            return _metric_infos(cur.execute(f"SELECT {_METRIC_COLUMNS} FROM metrics WHERE run_id = %s ORDER BY name", (run_id,)).fetchall())
-
-        return self._tx(run)
-
-    def last_values(self, run_ids: Sequence[str]) -> dict[str, list[MetricInfo]]:
-        ids = list(run_ids)
-
-        def run(cur: "psycopg.Cursor") -> dict[str, list[MetricInfo]]:
-            found: dict[str, list[MetricInfo]] = {i: [] for i in ids}
-            if ids:
-                rows = cur.execute(f"SELECT {_METRIC_COLUMNS} FROM metrics WHERE run_id = ANY(%s) ORDER BY name", (ids,)).fetchall()
-                for info in _metric_infos(rows):
-                    found[info.run_id].append(info)
-            return found
-
-        return self._tx(run)
-
-    def _metric(self, cur: "psycopg.Cursor", run_id: str, name: str, kinds: tuple[str, ...]) -> tuple[int, int]:
-        row = cur.execute("SELECT id, kind, count FROM metrics WHERE run_id = %s AND name = %s", (run_id, name)).fetchone()
-        if row is None:
-            self._require_run(cur, run_id)
-            raise NotFoundError(f"run {run_id!r} has no metric {name!r}")
-        if row[1] not in kinds:
-            raise InvalidArgumentError(f"metric {name!r} of run {run_id!r} holds {row[1]} data, not {' or '.join(kinds)} data")
-        return row[0], row[2]
-
-    def read_scalars(self, run_id: str, name: str, *, start: int = 0, stop: int | None = None) -> MetricHistory:
-        def run(cur: "psycopg.Cursor") -> MetricHistory:
-            metric_id, count = self._metric(cur, run_id, name, (MetricKind.SCALAR,))
-            lo, hi = clamp(start, stop, count)
-            first = lo - lo % _chunks.CHUNK_POINTS
-            rows = cur.execute(
-                'SELECT "offset", step_min, steps, wall_times, vals FROM chunks WHERE metric_id = %s AND "offset" >= %s AND "offset" < %s'
-                ' ORDER BY "offset"',
-                (metric_id, first, hi),
-                binary=True,
-            ).fetchall()
-            return _chunks.history(name, rows, lo, hi)
-
-        return self._tx(run)
-
-    def read_summaries(self, run_id: str, name: str) -> ChunkSummaries:
-        def run(cur: "psycopg.Cursor") -> ChunkSummaries:
-            metric_id, _ = self._metric(cur, run_id, name, (MetricKind.SCALAR,))
-            rows = cur.execute(
-                'SELECT "offset", count, step_min, step_max, wall_min, wall_max, summary FROM chunks WHERE metric_id = %s ORDER BY "offset"',
-                (metric_id,),
-                binary=True,
-            ).fetchall()
-            return _chunks.summaries(rows)
-
-        return self._tx(run)
-
-    def read_records(self, run_id: str, name: str, *, start: int = 0, stop: int | None = None) -> list[Record]:
-        def run(cur: "psycopg.Cursor") -> list[Record]:
-            metric_id, count = self._metric(cur, run_id, name, (MetricKind.TABLE, MetricKind.IMAGE, MetricKind.HISTOGRAM))
-            lo, hi = clamp(start, stop, count)
-            rows = cur.execute(
-                "SELECT step, wall_time, meta, data FROM records WHERE metric_id = %s AND idx >= %s AND idx < %s ORDER BY idx",
-                (metric_id, lo, hi),
-            ).fetchall()
-            return [Record(step, wall, json.loads(meta), None if data is None else bytes(data)) for step, wall, meta, data in rows]
-
-        return self._tx(run)
-
     # -- files -------------------------------------------------------------
     def put_file(self, run_id: str, name: str, data: bytes) -> FileInfo:
-        _check_file(run_id, name)
+        check_file_ref(run_id, name)
         info = FileInfo(name, len(data), time.time())
 
-        def run(cur: "psycopg.Cursor") -> None:
+        def upsert_file(cur: "psycopg.Cursor") -> None:
             self._require_run(cur, run_id)
             cur.execute(
                 "INSERT INTO files VALUES (%s, %s, %s, %s, %s) ON CONFLICT (run_id, name)"
@@ -656,16 +376,8 @@ class PostgresStore(Store):
                 (run_id, name, info.size, info.created_at, bytes(data)),
             )
 
-        self._tx(run)
+        self._tx(upsert_file)
         return info
-
-    def list_files(self, run_id: str) -> list[FileInfo]:
-        def run(cur: "psycopg.Cursor") -> list[FileInfo]:
-            self._require_run(cur, run_id)
-            rows = cur.execute("SELECT name, size, created_at FROM files WHERE run_id = %s ORDER BY name", (run_id,)).fetchall()
-            return [FileInfo(*row) for row in rows]
-
-        return self._tx(run)
 
     def read_file(self, run_id: str, name: str) -> bytes:
         row = self._tx(
@@ -674,31 +386,6 @@ class PostgresStore(Store):
         if row is None:
             raise NotFoundError(f"run {run_id!r} has no file {name!r}")
         return bytes(row[0])
-
-
-def _metric_infos(rows: list[tuple]) -> list[MetricInfo]:
-    return [
-        MetricInfo(
-            run_id=r[0],
-            name=r[1],
-            kind=r[2],
-            value_type=r[3] or "float",
-            count=r[4],
-            last_step=r[5],
-            last_value=r[6],
-            last_wall_time=r[7],
-            description=r[8],
-        )
-        for r in rows
-    ]
-
-
-def _check_file(run_id: str, name: str) -> None:
-    """The same rules as the SQLite store, whose files live on disk: canonical names, safe run ids."""
-    check_file_name(name)
-    if not _SAFE_ID.fullmatch(run_id):
-        raise InvalidArgumentError(f"run id {run_id!r} is not a valid run id")
-
 
 
 __all__ = ["DEFAULT_SCHEMA", "PostgresStore"]

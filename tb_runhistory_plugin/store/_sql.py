@@ -6,12 +6,46 @@ substring match is spelt, so both are arguments here.
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from typing import Any, Mapping, Sequence
 
 from .._types import NOT_RESPONDING_AFTER, TERMINAL_STATUSES, RunInfo, Status, effective_status
-from ..errors import InvalidArgumentError
+from .._validate import check_file_name, check_property_value
+from ..errors import InvalidArgumentError, StoreError
 from ._base import ROOTS
+
+
+_SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}")
+
+
+def check_file_ref(run_id: str, name: str) -> None:
+    """A run file's name and run id, by the same rules on every store (SQLite keeps files on disk): canonical names, safe ids."""
+    check_file_name(name)
+    if not _SAFE_ID.fullmatch(run_id):
+        raise InvalidArgumentError(f"run id {run_id!r} is not a valid run id")
+
+
+def property_json(key: str, value: Any) -> str:
+    """A property value as the JSON text both stores keep; InvalidArgumentError naming the key when it cannot be kept."""
+    return json.dumps(check_property_value(key, value))
+
+
+def record_json(meta: Any, run_id: str, name: str) -> str:
+    """A record's metadata as JSON; InvalidArgumentError naming the metric when it cannot be encoded."""
+    try:
+        return json.dumps(meta, allow_nan=True)
+    except (ValueError, TypeError) as exc:
+        raise InvalidArgumentError(f"a record of metric {name!r} of run {run_id!r} cannot be stored: {exc}") from None
+
+
+def stored_json(text: str, what: str) -> Any:
+    """Decode JSON the store wrote; damaged text is a StoreError naming `what` (never a bare ValueError)."""
+    try:
+        return json.loads(text)
+    except (ValueError, TypeError) as exc:
+        raise StoreError(f"{what} is damaged in the store: {exc}") from None
 
 
 # The columns run_infos() reads, over `runs r`, the child count included.
