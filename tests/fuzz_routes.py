@@ -10,6 +10,7 @@ Path and query values are swapped for ids that exist half of the time, so reques
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import json
 from typing import Any, Callable
 
@@ -123,8 +124,11 @@ def error_body_problem(response, *, plugin: bool) -> str | None:
     """A 4xx/5xx must carry the JSON error body; None when it does."""
     if response.status_code < 400:
         return None
+    content = response.content
+    if "gzip" in str(response.headers.get("Content-Encoding", response.headers.get("content-encoding", ""))):
+        content = gzip.decompress(content)
     try:
-        body = json.loads(response.content)
+        body = json.loads(content)
     except ValueError:
         return f"{response.status_code} without a JSON body: {response.content[:200]!r}"
     if plugin:
