@@ -3,8 +3,8 @@
 Shared by tests/test_server_fuzz.py and tests/test_plugin_fuzz.py. Cases come from schemathesis
 (pinned to 4.x: its Python API changed across major versions), positive (fits the schema) and
 negative (violates it), with Hypothesis derandomized so every run sends the same requests.
-Path and query values are swapped for ids that exist half of the time, so requests get past
-"not found" into the parsing and the store.
+Path and query values are swapped, all or some, for those of a scenario that exists
+(a run and one of its metrics), so requests get past "not found" into the parsing and the store.
 """
 
 from __future__ import annotations
@@ -49,25 +49,25 @@ def fuzz(
     app: Callable,
     *,
     examples: int,
-    known: dict[str, list[str]],
+    scenarios: list[dict[str, str]],
     check: Callable[[Any, Any], str | None],
     headers: dict[str, str] | None = None,
 ) -> FuzzReport:
     """Send `examples` positive and `examples` negative cases of each operation to `app`.
 
-    `known` maps a parameter name to real values substituted half of the time; `check(case,
-    response)` returns a problem or None. Every problem is collected (not raised) so one run
+    `scenarios` are coherent sets of real parameter values (run id with one of its metric names);
+    `check(case, response)` returns a problem or None. Every problem is collected (not raised) so one run
     lists them all.
     """
     report = FuzzReport()
     for operation in operations(schema):
         label = f"{operation.method.upper()} {operation.path}"
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-            _fuzz_operation(operation, mode, app, examples, known, check, headers or {}, report, label)
+            _fuzz_operation(operation, mode, app, examples, scenarios, check, headers or {}, report, label)
     return report
 
 
-def _fuzz_operation(operation, mode, app, examples, known, check, headers, report, label) -> None:
+def _fuzz_operation(operation, mode, app, examples, scenarios, check, headers, report, label) -> None:
     @hypothesis.settings(
         max_examples=examples,
         derandomize=True,
@@ -76,9 +76,13 @@ def _fuzz_operation(operation, mode, app, examples, known, check, headers, repor
         phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate],
         suppress_health_check=list(HealthCheck),
     )
-    @hypothesis.given(case=operation.as_strategy(generation_mode=mode), swaps=st.lists(st.booleans(), min_size=8, max_size=8))
-    def run(case, swaps):
-        _use_known(case, known, swaps)
+    @hypothesis.given(
+        case=operation.as_strategy(generation_mode=mode),
+        scenario=st.sampled_from(scenarios),
+        swaps=st.lists(st.booleans(), min_size=8, max_size=8),
+    )
+    def run(case, scenario, swaps):
+        _use_scenario(case, scenario, swaps)
         try:
             response = case.call(app=app, headers=headers)
         except Exception as exc:  # noqa: BLE001 - an exception escaping the app is a failure too
@@ -99,15 +103,15 @@ def _fuzz_operation(operation, mode, app, examples, known, check, headers, repor
         pass  # nothing to violate (an operation without parameters has no negative cases)
 
 
-def _use_known(case, known: dict[str, list[str]], swaps: list[bool]) -> None:
-    i = 0
+def _use_scenario(case, scenario: dict[str, str], swaps: list[bool]) -> None:
+    """Swap every known parameter (when swaps[0]), or each one when its own flag says so."""
+    i = 1
     for container in (case.path_parameters, case.query):
         if not isinstance(container, dict):
             continue
         for key in list(container):
-            if key in known and swaps[i % len(swaps)]:
-                values = known[key]
-                container[key] = values[i % len(values)]
+            if key in scenario and (swaps[0] or swaps[i % len(swaps)]):
+                container[key] = scenario[key]
             i += 1
 
 

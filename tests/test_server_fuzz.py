@@ -178,8 +178,12 @@ ScalarBatch("r1", "x", np.arange(3, dtype=np.int64), np.ones(3), np.array([1.0, 
     )
     backing.put_file("r1", "f.txt", b"hello")
     app = RunHistoryApp(backing, max_request_bytes=1 << 20)
-    known = {"experiment_id": [exp.id, "e"], "name_or_id": ["e", exp.id], "run_id": ["r1", "r2"], "name": ["x", "f.txt"], "parent_id": ["r1"]}
-    report = fuzz_routes.fuzz(fuzz_routes.load(OPENAPI), app, examples=FUZZ_EXAMPLES, known=known, check=_check)
+    scenarios = [
+        {"experiment_id": exp.id, "name_or_id": "e", "run_id": "r1", "name": "x", "parent_id": "r1"},
+        {"experiment_id": "e", "name_or_id": exp.id, "run_id": "r1", "name": "f.txt", "parent_id": "__roots__"},
+        {"experiment_id": exp.id, "name_or_id": "e", "run_id": "r2", "name": "x", "parent_id": "r1"},
+    ]
+    report = fuzz_routes.fuzz(fuzz_routes.load(OPENAPI), app, examples=FUZZ_EXAMPLES, scenarios=scenarios, check=_check)
     assert not report.failures, f"{len(report.failures)} failures:\n" + "\n".join(report.failures[:40])
     assert report.requests >= 2_000, report.by_operation
     assert len(report.by_operation) == len(ROUTES)
