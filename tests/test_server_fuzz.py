@@ -14,10 +14,12 @@ import time
 
 import numpy as np
 import pytest
+import requests
 from werkzeug.test import Client
 
 import fuzz_routes
 from backends import make_sqlite
+from backends_extra import ServedStore
 from tb_runhistory_plugin._types import ScalarBatch
 from tb_runhistory_plugin.server import ROUTES, RunHistoryApp
 from tb_runhistory_plugin.server import app as app_module
@@ -141,6 +143,21 @@ def test_malformed_queries_get_400_with_the_json_error_body(client, case):
     resp = client.get(BAD_QUERIES[case])
     assert resp.status_code == 400, (case, resp.status_code, resp.data[:300])
     assert resp.get_json()["error"]["type"] == "InvalidArgumentError"
+
+
+def test_malformed_input_over_a_real_socket_gets_400(tmp_path):
+    """The same answers through werkzeug's threaded server and requests, and the server keeps serving."""
+    served = ServedStore(make_sqlite(tmp_path / "socket"))
+    try:
+        for case in ("deeply nested array", "1e400 start time", "2**64 record step", "NaN wall time"):
+            method, path, body = BAD_BODIES[case]
+            resp = requests.request(method, served.uri + path, data=body, headers={"Content-Type": "application/json"}, timeout=30)
+            assert resp.status_code == 400 and resp.json()["error"]["type"] == "InvalidArgumentError", (case, resp.text[:300])
+        resp = requests.get(served.uri + BAD_QUERIES["limit=1e30"], timeout=30)
+        assert resp.status_code == 400 and "'limit'" in resp.json()["error"]["message"]
+        assert served.get_or_create_experiment("still-fine").name == "still-fine"
+    finally:
+        served.close()
 
 
 def test_what_the_python_api_writes_is_still_accepted(client, backing):
