@@ -18,7 +18,7 @@ import requests
 from werkzeug.test import Client
 
 import fuzz_routes
-from backends import make_sqlite
+from backends import BACKENDS, make_sqlite
 from backends_extra import ServedStore
 from tb_runhistory_plugin._types import ScalarBatch
 from tb_runhistory_plugin.server import ROUTES, RunHistoryApp
@@ -186,8 +186,20 @@ def _check(case, response) -> str | None:
     return fuzz_routes.error_body_problem(response, plugin=False)
 
 
-def test_fuzzing_every_route_gives_no_5xx(backing, tmp_path):
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_backing(request, tmp_path):
+    """The backing of test_fuzzing_every_route_gives_no_5xx, on each SQL store."""
+    store = BACKENDS[request.param](tmp_path)
+    exp = store.get_or_create_experiment("e")
+    store.create_run(exp.id, run_id="r1", display_name="one", start_time=time.time())
+    store.create_run(exp.id, run_id="r2", display_name="two", parent_id="r1", start_time=time.time())
+    yield store
+    store.close()
+
+
+def test_fuzzing_every_route_gives_no_5xx(any_backing):
     """Schemathesis (positive and negative cases, fixed seed) over every operation: zero 5xx."""
+    backing = any_backing
     exp = backing.get_experiment("e")
     backing.write_metrics(
         [
