@@ -141,7 +141,7 @@ def test_a_download_that_breaks_mid_stream_is_a_broken_response(tmp_path):
         streamed = requests.get(f"{url}{PREFIX}/download", params=params, stream=True, timeout=60)
         assert streamed.status_code == 200  # the headers went out before the broken record was read ...
         with pytest.raises((requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError)):
-            streamed.content  # ... and the body breaks off instead of ending as if complete
+            _ = streamed.content  # ... and the body breaks off instead of ending as if complete
         streamed.close()
 
 

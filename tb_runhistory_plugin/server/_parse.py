@@ -16,7 +16,6 @@ import numpy as np
 from .._types import MetricKind, RecordBatch, ScalarBatch, Status, TERMINAL_STATUSES
 from .._validate import (
     MAX_STEP,
-    check_experiment_name,
     check_mapping,
     check_name,
     check_property_value,
@@ -233,8 +232,3 @@ def _check_strings(value: Any, what: str) -> None:
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)
-
-
-def check_experiment(value: Any) -> str:
-    """An experiment name for get_or_create (letters, digits, '_', '-', '.')."""
-    return check_experiment_name(value)

@@ -20,7 +20,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from .._validate import check_file_name, check_name
+from .._validate import check_experiment_name, check_file_name, check_name
 from ..errors import InvalidArgumentError, RunHistoryError
 from ..store import Store, open_store
 from ..store import _http as wire
@@ -172,7 +172,7 @@ class RunHistoryApp:
 
     def _get_or_create_experiment(self, request: Request) -> Response:
         body = self._body(request)
-        return _json(wire.info_json(self.store.get_or_create_experiment(parse.check_experiment(body.get("name")))))
+        return _json(wire.info_json(self.store.get_or_create_experiment(check_experiment_name(body.get("name")))))
 
     def _get_experiment(self, request: Request, name_or_id: str) -> Response:
         return _json(wire.info_json(self.store.get_experiment(check_name(name_or_id, "experiment name or id"))))
