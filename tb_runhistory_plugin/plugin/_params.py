@@ -5,7 +5,10 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
+from .._validate import MAX_STEP, check_name, check_text
 from ..errors import InvalidArgumentError
+
+_INT_BOUND = MAX_STEP  # no count, offset, index or step the stores hold is larger (2**62)
 
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off", "")
@@ -32,8 +35,18 @@ class Params:
             return default
         return value
 
+    def name(self, name: str, what: str, *, required: bool = False) -> str | None:
+        """A name or id, checked as the Python API checks it (check_name)."""
+        value = self.text(name, required=required)
+        return None if value is None else check_name(value, f"parameter {name!r} ({what})")
+
+    def free_text(self, name: str) -> str | None:
+        """Free text such as a search string (check_text)."""
+        value = self.text(name)
+        return None if value is None else check_text(value, f"parameter {name!r}")
+
     def integer(self, name: str, *, default: int | None = None, minimum: int | None = None, maximum: int | None = None) -> int | None:
-        """An integer parameter within [minimum, maximum]."""
+        """An integer parameter within [minimum, maximum], which default to -2**62 and 2**62."""
         value = self._one(name)
         if value is None or value == "":
             return default
@@ -41,9 +54,11 @@ class Params:
             number = int(value, 10)
         except ValueError:
             raise InvalidArgumentError(f"parameter {name!r} must be an integer, got {value!r}") from None
-        if minimum is not None and number < minimum or maximum is not None and number > maximum:
-            bounds = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
-            raise InvalidArgumentError(f"parameter {name!r} must be {bounds}, got {number}")
+        low = -_INT_BOUND if minimum is None else minimum
+        high = _INT_BOUND if maximum is None else maximum
+        if not low <= number <= high:
+            bounds = f"between {low} and {high}" if maximum is not None or minimum is None else f"at least {low} (and at most 2**62)"
+            raise InvalidArgumentError(f"parameter {name!r} must be {bounds}, got {value[:80]}")
         return number
 
     def number(self, name: str) -> float | None:
@@ -79,6 +94,10 @@ class Params:
         if value not in choices:
             raise InvalidArgumentError(f"parameter {name!r} must be one of {', '.join(choices)}; got {value!r}")
         return value
+
+    def names(self, name: str, what: str, *, required: bool = False) -> list[str]:
+        """Comma-separated names or ids (see csv), each checked as the Python API checks it."""
+        return [check_name(item, f"parameter {name!r} ({what})") for item in self.csv(name, required=required)]
 
     def csv(self, name: str, *, required: bool = False) -> list[str]:
         """Comma-separated values, from one or several occurrences; empty items dropped."""

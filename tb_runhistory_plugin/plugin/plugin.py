@@ -17,6 +17,7 @@ from tensorboard.plugins import base_plugin
 from werkzeug import wrappers
 
 from .. import _assets
+from .._validate import check_name, check_tag_value
 from ..errors import InvalidArgumentError, NotFoundError, RunHistoryError
 from ..store import STORE_ENV, Store
 from . import _static
@@ -35,6 +36,21 @@ logger = logging.getLogger(__name__)
 
 _ROUTE_PREFIX = f"/data/plugin/{PLUGIN_NAME}/"
 _METHODS = ("GET", "HEAD")
+
+
+_READ_AHEAD = 1 << 20  # bytes of a download read before the first byte is sent
+
+
+def _read_ahead(pieces, size: int) -> list[bytes]:
+    """The first pieces of a body, about `size` bytes (all of a small one); errors raise here, before any byte."""
+    head: list[bytes] = []
+    total = 0
+    for piece in pieces:
+        head.append(piece)
+        total += len(piece)
+        if total >= size:
+            break
+    return head
 
 
 class _NoStore(Exception):
@@ -161,13 +177,13 @@ class RunHistoryPlugin(base_plugin.TBPlugin):
             key, sep, value = item.partition(":")
             if not key:
                 raise InvalidArgumentError(f"parameter 'tag' must be key or key:value, got {item!r}")
-            tags[key] = value if sep else None
+            tags[check_name(key, "tag name")] = check_tag_value(key, value) if sep else None
         args = dict(
-            experiment=p.text("experiment"),
-            parent=p.text("parent"),
+            experiment=p.name("experiment", "experiment id or name"),
+            parent=p.name("parent", "run id"),
             statuses=p.csv("status"),
             tags=tags,
-            text=p.text("q"),
+            text=p.free_text("q"),
             limit=p.integer("limit", default=DEFAULT_PAGE, minimum=1, maximum=MAX_PAGE),
             offset=p.integer("offset", default=0, minimum=0),
             descending=p.choice("order", ("asc", "desc"), default="asc") == "desc",
@@ -181,12 +197,12 @@ class RunHistoryPlugin(base_plugin.TBPlugin):
         return respond_json(request, runs_impl(store, **args))
 
     def _run_route(self, request):
-        run_id = Params(request.args).text("id", required=True)
+        run_id = Params(request.args).name("id", "run id", required=True)
         return respond_json(request, run_impl(self._store(), run_id))
 
     def _series_route(self, request):
         p = Params(request.args)
-        run_id, name = p.text("run", required=True), p.text("name", required=True)
+        run_id, name = self._run_and_metric(p)
         if p.flag("raw"):
             for unused in ("points", "x", "xmin", "xmax", "exact"):
                 if p.text(unused) is not None:
@@ -195,6 +211,10 @@ class RunHistoryPlugin(base_plugin.TBPlugin):
             limit = p.integer("limit", default=DEFAULT_RAW, minimum=1, maximum=MAX_RAW)
             return respond_json(request, raw_impl(self._store(), run_id, name, offset=offset, limit=limit))
         return respond_json(request, series_impl(self._store(), run_id, name, **self._series_args(p)))
+
+    @staticmethod
+    def _run_and_metric(p: Params) -> tuple[str, str]:
+        return p.name("run", "run id", required=True), p.name("name", "metric name", required=True)
 
     def _series_args(self, p: Params) -> dict[str, Any]:
         return {
@@ -207,45 +227,48 @@ class RunHistoryPlugin(base_plugin.TBPlugin):
 
     def _compare_route(self, request):
         p = Params(request.args)
-        run_ids, name = p.csv("runs", required=True), p.text("name", required=True)
+        run_ids, name = p.names("runs", "run ids", required=True), p.name("name", "metric name", required=True)
         return respond_json(request, compare_impl(self._store(), run_ids, name, **self._series_args(p)))
 
     def _sweep_route(self, request):
         p = Params(request.args)
-        parent = p.text("parent", required=True)
+        parent = p.name("parent", "run id", required=True)
         limit = p.integer("limit", default=DEFAULT_SWEEP, minimum=1, maximum=MAX_SWEEP)
         offset = p.integer("offset", default=0, minimum=0)
         return respond_json(request, sweep_impl(self._store(), parent, limit=limit, offset=offset))
 
     def _table_route(self, request):
         p = Params(request.args)
-        run_id, name = p.text("run", required=True), p.text("name", required=True)
+        run_id, name = self._run_and_metric(p)
         offset = p.integer("offset", default=0, minimum=0)
         limit = p.integer("limit", default=DEFAULT_TABLE, minimum=1, maximum=MAX_TABLE)
         return respond_json(request, table_impl(self._store(), run_id, name, offset=offset, limit=limit))
 
     def _images_route(self, request):
         p = Params(request.args)
-        return respond_json(request, images_impl(self._store(), p.text("run", required=True), p.text("name", required=True)))
+        return respond_json(request, images_impl(self._store(), *self._run_and_metric(p)))
 
     def _image_route(self, request):
         p = Params(request.args)
-        run_id, name = p.text("run", required=True), p.text("name", required=True)
+        run_id, name = self._run_and_metric(p)
         index = p.integer("index", default=-1)
         data, content_type = image_impl(self._store(), run_id, name, index)
         return respond_bytes(request, data, content_type)
 
     def _histograms_route(self, request):
         p = Params(request.args)
-        run_id, name = p.text("run", required=True), p.text("name", required=True)
+        run_id, name = self._run_and_metric(p)
         points = p.integer("points", default=DEFAULT_HISTOGRAMS, minimum=1, maximum=MAX_HISTOGRAMS)
         return respond_json(request, histograms_impl(self._store(), run_id, name, points=points))
 
     def _download_route(self, request):
         p = Params(request.args)
-        run_id, name = p.text("run", required=True), p.text("name")
+        run_id, name = p.name("run", "run id", required=True), p.name("name", "metric name")
         fmt = p.choice("format", FORMATS, default="csv")
         disposition, body = plan_download(self._store(), run_id, name, fmt)
+        pieces = body()
+        # Read ahead before the first byte, so a small download that cannot be read is a JSON error (503).
+        head = _read_ahead(pieces, _READ_AHEAD)
         # Streamed: a download may be far larger than memory should hold (Respond needs one body).
         headers = [
             ("Content-Disposition", disposition),
@@ -253,11 +276,11 @@ class RunHistoryPlugin(base_plugin.TBPlugin):
             ("Cache-Control", "no-cache, must-revalidate"),
             ("Expires", "0"),
         ]
-        return wrappers.Response(self._guarded(body(), request.path), headers=headers, content_type=DOWNLOAD_TYPES[fmt])
+        return wrappers.Response(self._guarded(head, pieces, request.path), headers=headers, content_type=DOWNLOAD_TYPES[fmt])
 
     def _file_route(self, request):
         p = Params(request.args)
-        disposition, data = file_impl(self._store(), p.text("run", required=True), p.text("name", required=True))
+        disposition, data = file_impl(self._store(), p.name("run", "run id", required=True), p.text("name", required=True))
         headers = [
             ("Content-Disposition", disposition),
             ("X-Content-Type-Options", "nosniff"),
@@ -268,12 +291,19 @@ class RunHistoryPlugin(base_plugin.TBPlugin):
         return wrappers.Response(data, headers=headers, content_type="application/octet-stream")
 
     @staticmethod
-    def _guarded(pieces, path: str):
-        """Stream pieces; a failure after the headers went out can only be logged (the body is cut short)."""
+    def _guarded(head: list[bytes], pieces, path: str):
+        """Stream the read-ahead, then the rest; a failure after the first byte is logged and re-raised.
+
+        Re-raising is what makes the failure visible: the server then drops the connection before
+        the chunked body's last chunk, so every HTTP client sees a broken response instead of a
+        complete 200 that silently lacks the end of the data.
+        """
+        yield from head
         try:
             yield from pieces
-        except Exception:  # noqa: BLE001
-            logger.exception("runhistory %s failed while streaming", path)
+        except Exception:
+            logger.exception("runhistory %s failed while streaming; the response is cut off", path)
+            raise
 
     def _static_route(self, request):
         path = request.path

@@ -20,10 +20,11 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from .._validate import check_file_name
+from .._validate import check_experiment_name, check_file_name, check_name
 from ..errors import InvalidArgumentError, RunHistoryError
 from ..store import Store, open_store
 from ..store import _http as wire
+from . import _parse as parse
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +151,7 @@ class RunHistoryApp:
 
     def _body(self, request: Request) -> dict[str, Any]:
         """The JSON object a request carries; 400 for anything else."""
-        body = _parse_json(self._data(request) or b"{}", "request body")
+        body = parse.parse_json(self._data(request) or b"{}", "request body")
         if not isinstance(body, dict):
             raise InvalidArgumentError(f"request body must be a JSON object, got {type(body).__name__}")
         return body
@@ -162,7 +163,7 @@ class RunHistoryApp:
         # Constant-time, so response timing tells nothing about how much of a guess was right.
         return hmac.compare_digest(given.strip().encode(), self._token) and scheme.lower() == "bearer"
 
-    # -- routes: parse, call the store, respond --------------------------------
+    # -- routes: parse (as the Python API checks its arguments), call the store, respond --
     def _health(self, request: Request) -> Response:
         return _json({"status": "ok"})
 
@@ -171,87 +172,90 @@ class RunHistoryApp:
 
     def _get_or_create_experiment(self, request: Request) -> Response:
         body = self._body(request)
-        return _json(wire.info_json(self.store.get_or_create_experiment(_str(body, "name"))))
+        return _json(wire.info_json(self.store.get_or_create_experiment(check_experiment_name(body.get("name")))))
 
     def _get_experiment(self, request: Request, name_or_id: str) -> Response:
-        return _json(wire.info_json(self.store.get_experiment(name_or_id)))
-
-    def _run_filter(self, request: Request) -> dict[str, Any]:
-        args = request.args
-        tags = _parse_json(args["tags"], "tags") if "tags" in args else None
-        if tags is not None and (not isinstance(tags, dict) or not all(v is None or isinstance(v, str) for v in tags.values())):
-            raise InvalidArgumentError("tags must be a JSON object of strings or nulls")
-        return {"parent_id": args.get("parent_id"), "status": args.getlist("status") or None, "tags": tags, "text": args.get("text")}
+        return _json(wire.info_json(self.store.get_experiment(check_name(name_or_id, "experiment name or id"))))
 
     def _list_runs(self, request: Request, experiment_id: str) -> Response:
-        limit = _int_arg(request, "limit", None)
-        runs = self.store.list_runs(experiment_id, limit=limit, offset=_int_arg(request, "offset", 0), **self._run_filter(request))
+        check_name(experiment_id, "experiment id")
+        limit, offset = parse.int_arg(request.args, "limit", None), parse.int_arg(request.args, "offset", 0)
+        runs = self.store.list_runs(experiment_id, limit=limit, offset=offset, **parse.run_filter(request.args))
         return _json([wire.info_json(r) for r in runs])
 
     def _count_runs(self, request: Request, experiment_id: str) -> Response:
-        return _json({"count": self.store.count_runs(experiment_id, **self._run_filter(request))})
+        check_name(experiment_id, "experiment id")
+        return _json({"count": self.store.count_runs(experiment_id, **parse.run_filter(request.args))})
 
     def _create_run(self, request: Request, experiment_id: str) -> Response:
+        check_name(experiment_id, "experiment id")
         body = self._body(request)
         info = self.store.create_run(
             experiment_id,
-            run_id=_str(body, "run_id"),
-            display_name=_str(body, "display_name"),
-            parent_id=_str(body, "parent_id", optional=True),
-            description=_str(body, "description", optional=True) or "",
-            tags=_dict(body, "tags"),
-            properties=_dict(body, "properties"),
-            start_time=_num(body, "start_time"),
-            logs_dir=_str(body, "logs_dir", optional=True),
+            run_id=parse.name(body, "run_id", "run id"),
+            display_name=parse.name(body, "display_name", "display name"),
+            parent_id=parse.name(body, "parent_id", "parent id", optional=True),
+            description=parse.text(body, "description", "description"),
+            tags=parse.tags(body.get("tags")),
+            properties=parse.properties(body.get("properties")),
+            start_time=parse.number(body.get("start_time"), "start_time"),
+            logs_dir=parse.logs_dir(body.get("logs_dir")),
         )
         return _json(wire.info_json(info), status=201)
 
     def _get_run(self, request: Request, run_id: str) -> Response:
-        return _json(wire.info_json(self.store.get_run(run_id)))
+        return _json(wire.info_json(self.store.get_run(check_name(run_id, "run id"))))
 
     def _list_descendants(self, request: Request, run_id: str) -> Response:
-        return _json([wire.info_json(r) for r in self.store.list_descendants(run_id)])
+        return _json([wire.info_json(r) for r in self.store.list_descendants(check_name(run_id, "run id"))])
 
     def _set_run_status(self, request: Request, run_id: str) -> Response:
+        check_name(run_id, "run id")
         body = self._body(request)
         info = self.store.set_run_status(
             run_id,
-            _str(body, "status"),
-            end_time=_num(body, "end_time", optional=True),
-            error=_str(body, "error", optional=True),
-            traceback=_str(body, "traceback", optional=True),
+            parse.ending_status(body.get("status")),
+            end_time=parse.number(body.get("end_time"), "end_time", optional=True),
+            error=parse.any_text(body.get("error"), "error"),
+            traceback=parse.any_text(body.get("traceback"), "traceback"),
         )
         return _json(wire.info_json(info))
 
     def _heartbeat(self, request: Request) -> Response:
         body = self._body(request)
-        self.store.heartbeat(_str_list(body, "run_ids"), _num(body, "time"))
+        self.store.heartbeat(parse.names(body, "run_ids", "run id"), parse.number(body.get("time"), "time"))
         return _json({})
 
     def _set_logs_dir(self, request: Request, run_id: str) -> Response:
-        self.store.set_logs_dir(run_id, _str(self._body(request), "logs_dir", optional=True))
+        check_name(run_id, "run id")
+        self.store.set_logs_dir(run_id, parse.logs_dir(self._body(request).get("logs_dir")))
         return _json({})
 
     def _set_tags(self, request: Request, run_id: str) -> Response:
-        tags = _dict(self._body(request), "tags")
-        if not all(isinstance(v, str) for v in tags.values()):
-            raise InvalidArgumentError("tag values must be strings")
-        self.store.set_tags(run_id, tags)
+        check_name(run_id, "run id")
+        self.store.set_tags(run_id, parse.tags(self._body(request).get("tags")))
         return _json({})
 
     def _remove_tags(self, request: Request, run_id: str) -> Response:
-        self.store.remove_tags(run_id, _str_list(self._body(request), "keys"))
+        check_name(run_id, "run id")
+        self.store.remove_tags(run_id, parse.names(self._body(request), "keys", "tag name"))
         return _json({})
 
     def _add_properties(self, request: Request, run_id: str) -> Response:
-        self.store.add_properties(run_id, _dict(self._body(request), "properties"))
+        check_name(run_id, "run id")
+        self.store.add_properties(run_id, parse.properties(self._body(request).get("properties")))
         return _json({})
 
     def _write_metrics(self, request: Request) -> Response:
         body = self._body(request)
+        given_scalars, given_records = body.get("scalars", []), body.get("records", [])
+        if not isinstance(given_scalars, list) or not isinstance(given_records, list):
+            raise InvalidArgumentError("'scalars' and 'records' must be lists of batches")
         try:
-            scalars = [wire.scalar_batch_from_json(b) for b in body.get("scalars", [])]
-            records = [wire.record_batch_from_json(b) for b in body.get("records", [])]
+            scalars = [parse.scalar_batch(b) for b in given_scalars]
+            records = [parse.record_batch(b) for b in given_records]
+        except RunHistoryError:
+            raise
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise InvalidArgumentError(f"malformed metrics batch: {type(exc).__name__}: {exc}") from exc
         batch_id = request.headers.get(wire.IDEMPOTENCY_HEADER)
@@ -267,36 +271,36 @@ class RunHistoryApp:
         return _json({"points": points})
 
     def _list_metrics(self, request: Request, run_id: str) -> Response:
-        return _json([wire.info_json(m) for m in self.store.list_metrics(run_id)])
+        return _json([wire.info_json(m) for m in self.store.list_metrics(check_name(run_id, "run id"))])
 
     def _last_values(self, request: Request) -> Response:
-        found = self.store.last_values(_str_list(self._body(request), "run_ids"))
+        found = self.store.last_values(parse.names(self._body(request), "run_ids", "run id"))
         return _json({run_id: [wire.info_json(m) for m in infos] for run_id, infos in found.items()})
 
     def _read_scalars(self, request: Request, run_id: str) -> Response:
-        history = self.store.read_scalars(
-            run_id, _name_arg(request), start=_int_arg(request, "start", 0), stop=_int_arg(request, "stop", None)
-        )
+        start, stop = parse.position_arg(request.args, "start", 0), parse.position_arg(request.args, "stop", None)
+        history = self.store.read_scalars(check_name(run_id, "run id"), _name_arg(request), start=start, stop=stop)
         return _json(wire.history_json(history))
 
     def _read_summaries(self, request: Request, run_id: str) -> Response:
-        return _json(wire.summaries_json(self.store.read_summaries(run_id, _name_arg(request))))
+        return _json(wire.summaries_json(self.store.read_summaries(check_name(run_id, "run id"), _name_arg(request))))
 
     def _read_records(self, request: Request, run_id: str) -> Response:
-        records = self.store.read_records(
-            run_id, _name_arg(request), start=_int_arg(request, "start", 0), stop=_int_arg(request, "stop", None)
-        )
+        start, stop = parse.position_arg(request.args, "start", 0), parse.position_arg(request.args, "stop", None)
+        records = self.store.read_records(check_name(run_id, "run id"), _name_arg(request), start=start, stop=stop)
         return _json([wire.record_json(r) for r in records])
 
     def _list_files(self, request: Request, run_id: str) -> Response:
-        return _json([wire.info_json(f) for f in self.store.list_files(run_id)])
+        return _json([wire.info_json(f) for f in self.store.list_files(check_name(run_id, "run id"))])
 
     def _put_file(self, request: Request, run_id: str, name: str) -> Response:
+        check_name(run_id, "run id")
         check_file_name(name)  # no '..', absolute or empty parts, whatever the store does with names
         info = self.store.put_file(run_id, name, self._data(request))
         return _json(wire.info_json(info), status=201)
 
     def _read_file(self, request: Request, run_id: str, name: str) -> Response:
+        check_name(run_id, "run id")
         check_file_name(name)
         response = Response(self.store.read_file(run_id, name), mimetype="application/octet-stream")
         response.headers["Content-Disposition"] = "attachment"
@@ -304,61 +308,11 @@ class RunHistoryApp:
         return response
 
 
-# -- request parsing -----------------------------------------------------------
-def _parse_json(text: str | bytes, what: str) -> Any:
-    try:
-        return json.loads(text)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidArgumentError(f"{what} is not valid JSON: {exc}") from exc
-
-
-def _str(body: dict[str, Any], key: str, *, optional: bool = False) -> Any:
-    value = body.get(key)
-    if value is None and optional:
-        return None
-    if not isinstance(value, str):
-        raise InvalidArgumentError(f"{key!r} must be a string, got {value!r}"[:200])
-    return value
-
-
-def _num(body: dict[str, Any], key: str, *, optional: bool = False) -> Any:
-    value = body.get(key)
-    if value is None and optional:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InvalidArgumentError(f"{key!r} must be a number, got {value!r}"[:200])
-    return float(value)
-
-
-def _dict(body: dict[str, Any], key: str) -> dict[str, Any]:
-    value = body.get(key) or {}
-    if not isinstance(value, dict):
-        raise InvalidArgumentError(f"{key!r} must be an object, got {type(value).__name__}")
-    return value
-
-
-def _str_list(body: dict[str, Any], key: str) -> list[str]:
-    value = body.get(key)
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise InvalidArgumentError(f"{key!r} must be a list of strings")
-    return value
-
-
-def _int_arg(request: Request, key: str, default: int | None) -> int | None:
-    text = request.args.get(key)
-    if text is None or text == "":
-        return default
-    try:
-        return int(text)
-    except ValueError:
-        raise InvalidArgumentError(f"query parameter {key!r} must be an integer, got {text[:80]!r}") from None
-
-
 def _name_arg(request: Request) -> str:
     name = request.args.get("name")
     if not name:
         raise InvalidArgumentError("query parameter 'name' (the metric name) is required")
-    return name
+    return check_name(name, "metric name")
 
 
 # -- responses -----------------------------------------------------------------
