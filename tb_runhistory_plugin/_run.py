@@ -16,6 +16,7 @@ import numpy as np
 from . import _lifecycle
 from ._histograms import compute_histogram
 from ._images import encode_png, figure_to_png, load_image, sniff_image
+from ._livelogs import check_folder_free
 from ._types import MetricHistory, MetricKind, Record, RunInfo, Status, TERMINAL_STATUSES
 from ._validate import (
     MAX_STEP,
@@ -96,6 +97,7 @@ class Run:
         }
         if logs_dir is not None:
             logs_dir = os.path.abspath(os.fspath(logs_dir))
+            check_folder_free(store, experiment_id, logs_dir, None)
         info = store.create_run(
             experiment_id,
             run_id=run_id,
@@ -410,10 +412,16 @@ class Run:
         return result
 
     def attach_logs(self, path: "str | os.PathLike[str]") -> None:
-        """Tie a folder where this run's own code writes TensorBoard event files to the run."""
+        """Tie a folder where this run's own code writes TensorBoard event files to the run.
+
+        Raises:
+            InvalidArgumentError: the path is a file.
+            ConflictError: another Running run of the experiment follows that folder.
+        """
         folder = os.path.abspath(os.fspath(path))
         if os.path.exists(folder) and not os.path.isdir(folder):
             raise InvalidArgumentError(f"attach_logs: {folder!r} is not a directory")
+        check_folder_free(self._store, self._info.experiment_id, folder, self.id)
         self._store.set_logs_dir(self.id, folder)
         self._info = dataclasses.replace(self._info, logs_dir=folder)
 

@@ -50,7 +50,7 @@ from typing import Any
 import numpy as np
 from tensorboard.compat.proto import event_pb2
 
-from .._livelogs import LocalDirSink, mirror_logs
+from .._livelogs import LocalDirSink, mirror_logs, share_of
 from .._types import MetricInfo, MetricKind, RunInfo
 from ..errors import InvalidArgumentError
 from ..store import ROOTS, Store
@@ -283,7 +283,8 @@ class _RunExporter:
         if os.path.commonpath([real, root]) in (real, root):
             return 0  # the folder is inside the logdir (TensorBoard sees it already) or contains it
         rel = layout.assign_extra(f"{self.info.id}:logs", LOGS_DIR_NAME, self.rel)
-        return mirror_logs(real, LocalDirSink(layout.abspath(rel))).bytes
+        since, until = share_of(self.store, self.info)  # a folder reused by later runs: only this run's files
+        return mirror_logs(real, LocalDirSink(layout.abspath(rel)), since=since, until=until).bytes
 
     def _export_info(self) -> None:
         snapshot = _markdown.run_snapshot(self.info)
