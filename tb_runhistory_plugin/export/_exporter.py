@@ -15,7 +15,7 @@ What goes where, per run directory (``_layout`` names the directories):
 - the run's status, times, description, tags and properties: a Markdown text summary tagged
   ``run_history/info``, with a new step whenever one of them changed.
 - HParams: one session per child of an exported parent, and the experiment config in the parent
-  (see ``_hparams`` for what counts as a hyperparameter and when each is written).
+  (see ``_hparams``: the children's properties are the hyperparameters, every scalar series a metric).
 - the run's own event-file folder (``logs_dir``), when it has one: mirrored into ``<run dir>/logs``
   (see ``_livelogs``), shown by TensorBoard as the run ``<run>/logs``.
 
@@ -470,14 +470,9 @@ class _RunExporter:
             return self.state["session"]
         if not self.info.is_terminal:
             return None
-        hparams, scalar_params, not_metrics = _hparams.infer(self.store, self.info, self.metrics)
-        tags = self.state["tags"]
-        metric_tags = [tags[f"scalar:{m.name}"] for m in self.metrics if m.kind == MetricKind.SCALAR and m.name not in scalar_params and f"scalar:{m.name}" in tags]
-        for key, tag in tags.items():
-            if key.startswith("col:"):
-                table, _, col = key[4:].partition("\0")
-                if col not in not_metrics.get(table, set()):
-                    metric_tags.append(tag)
+        hparams = _hparams.infer(self.info)
+        # Every scalar series written, and every numeric table column, is a metric.
+        metric_tags = [tag for key, tag in self.state["tags"].items() if key.startswith(("scalar:", "col:"))]
         start = self.info.start_time
         self.writer.write_summary_pb(_hparams.session_start(hparams, group_name=self.rel, start_time=start), 0, start)
         self.writer.write_summary_pb(_hparams.session_end(self.info.status, self.info.end_time), 0, self.info.end_time or time.time())
