@@ -13,7 +13,6 @@ from tb_runhistory_plugin.export import export_to_tensorboard
 from tb_runhistory_plugin.export._eventfile import iter_records
 from tb_runhistory_plugin.store import SQLiteStore
 
-
 PARSERS = {
     hparams_metadata.EXPERIMENT_TAG: hparams_metadata.parse_experiment_plugin_data,
     hparams_metadata.SESSION_START_INFO_TAG: hparams_metadata.parse_session_start_info_plugin_data,

@@ -44,7 +44,6 @@ import shutil
 import time
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -96,31 +95,12 @@ class ExportReport:
 
 
 class _EventFile(EventFileWriter):
-    """An EventFileWriter that can continue its own earlier file and describes scalar tags."""
+    """An EventFileWriter that describes scalar tags (continuing a file is ``EventFileWriter.reopen``)."""
 
     descriptions: dict[str, str]
 
-    def __init__(self, logdir: str) -> None:
-        super().__init__(logdir)
+    def _opened(self) -> None:
         self.descriptions = {}
-
-    @classmethod
-    def reopen(cls, path: str, committed: int) -> _EventFile:
-        """Continue a file this exporter wrote, cutting off anything past the committed size."""
-        self = cls.__new__(cls)
-        handle = open(path, "r+b")  # noqa: SIM115 - the writer owns and closes it
-        handle.truncate(committed)
-        handle.seek(committed)
-        self._file = handle
-        self.path = Path(path)
-        self._tags_seen = set()
-        self.descriptions = {}
-        return self
-
-    def size(self) -> int:
-        """Bytes written so far (after a flush)."""
-        self.flush()
-        return self._file.tell()
 
     def _first_scalar_event(self, tag, step, wall_time, value):  # type: ignore[no-untyped-def]
         data = super()._first_scalar_event(tag, step, wall_time, value)
@@ -227,7 +207,7 @@ class _RunExporter:
         if self._writer is None:
             events = self.state["events"]
             if events:
-                self._writer = _EventFile.reopen(os.path.join(self.dir, events["file"]), events["size"])
+                self._writer = _EventFile.reopen(os.path.join(self.dir, events["file"]), size=events["size"])
             else:
                 self._writer = _EventFile(self.dir)
                 self.state["events"] = {"file": self._writer.path.name, "size": 0}
