@@ -33,6 +33,7 @@ def setup(tmp_path):
     (outside / "b.txt").write_bytes(SECRET)
     (outside / "top.txt").write_bytes(SECRET)
     yield store, run, outside
+    run.complete()
     store.close()
 
 
@@ -108,6 +109,7 @@ def test_link_inside_the_store_is_refused_too(setup, tmp_path):
     replace_by_link(os.path.join(store.files_root, run.id), Path(store.files_root) / other.id)
     with pytest.raises(StoreError, match="symbolic link"):
         run.download_file("top.txt", str(tmp_path / "copy.txt"))
+    other.complete()
 
 
 def test_store_reached_through_a_linked_path_still_works(tmp_path):
@@ -119,6 +121,7 @@ def test_store_reached_through_a_linked_path_still_works(tmp_path):
         (tmp_path / "f.txt").write_bytes(b"fine")
         run.upload_file("x/f.txt", tmp_path / "f.txt")
         assert store.read_file(run.id, "x/f.txt") == b"fine"
+        run.complete()
     assert (tmp_path / "real" / "store" / "files" / run.id / "x" / "f.txt").read_bytes() == b"fine"
 
 

@@ -31,6 +31,7 @@ def test_binary_streams_are_uploaded_from_their_position(store, tmp_path):
     assert store.read_file(run.id, "empty.bin") == b""
     run.download_file("memory.bin", str(tmp_path / "back.bin"))
     assert (tmp_path / "back.bin").read_bytes() == PAYLOAD
+    run.complete()
 
 
 def test_text_streams_and_other_objects_are_refused(store, tmp_path):
@@ -45,3 +46,4 @@ def test_text_streams_and_other_objects_are_refused(store, tmp_path):
     with pytest.raises(InvalidArgumentError, match="not a file"):
         run.upload_file("a.txt", tmp_path)
     assert run.get_file_names() == []
+    run.complete()
