@@ -12,8 +12,9 @@ partially copied last record is simply completed by the next call, as with a liv
 Symbolic links are not followed; unreadable files are skipped and counted.
 
 One folder, several runs: while a run of an experiment is Running (heartbeat fresh) and follows a
-folder, another run of that experiment may not follow it (``check_folder_free`` raises a
-ConflictError naming it: two live writers in one folder cannot be told apart). Re-running a
+folder, another run of that experiment may not follow it, nor a folder inside or around it
+(``check_folder_free`` raises a ConflictError naming it: two live writers in one folder cannot be
+told apart). Re-running a
 script with the same ``./logs`` after the previous run ended is fine, and the runs are separated
 by time: ``share_of`` gives each follower the files last written from its start until the next
 follower's start (the first follower also gets older files), so every run mirrors only its own.
@@ -101,13 +102,17 @@ def _read_range(path: str, start: int, stop: int) -> bytes:
         return handle.read(stop - start)
 
 
-def _same_folder(a: str | None, b: str) -> bool:
-    return a is not None and os.path.realpath(a) == os.path.realpath(b)
+def _overlap(a: str | None, b: str) -> bool:
+    """Whether two folders (however spelled) are the same or one holds the other: a follower mirrors everything below it."""
+    if a is None:
+        return False
+    a, b = os.path.realpath(a), os.path.realpath(b)
+    return os.path.commonpath([a, b]) in (a, b)
 
 
 def followers(store: Store, experiment_id: str, folder: str) -> list[RunInfo]:
-    """The runs of an experiment that follow ``folder`` (however spelled), by start time."""
-    found = [info for info in store.list_runs(experiment_id) if _same_folder(info.logs_dir, folder)]
+    """The runs of an experiment that follow ``folder``, a folder inside it or one around it, by start time."""
+    found = [info for info in store.list_runs(experiment_id) if _overlap(info.logs_dir, folder)]
     return sorted(found, key=lambda info: (info.start_time, info.id))
 
 
@@ -118,11 +123,11 @@ def check_folder_free(store: Store, experiment_id: str, folder: str, run_id: str
         ConflictError: naming that run.
     """
     for info in store.list_runs(experiment_id, status=[Status.RUNNING]):
-        if info.id != run_id and _same_folder(info.logs_dir, folder):
+        if info.id != run_id and _overlap(info.logs_dir, folder):
             raise ConflictError(
-                f"logs folder {folder!r} is already followed by run {info.display_name!r} ({info.id}), which is still Running: "
-                "two runs writing one folder cannot be told apart; give this run its own folder (for example "
-                f"{os.path.join(folder, '<run name>')!r}) or end that run first"
+                f"logs folder {folder!r} overlaps {info.logs_dir!r}, followed by run {info.display_name!r} ({info.id}), which is "
+                "still Running: two live runs writing one folder cannot be told apart; give this run a folder of its own "
+                "(neither inside nor around that one) or end that run first"
             )
 
 

@@ -79,3 +79,22 @@ def test_a_single_run_still_mirrors_files_written_before_it_started(store, tmp_p
     run.complete()
     export_to_tensorboard(run, tb)
     assert mirrored(tb, "late") == [old]
+
+
+def test_folders_inside_one_another_count_as_the_same(store, tmp_path):
+    # A run following ./logs mirrors everything below it: ./logs/b of another live run would leak into it.
+    exp = Experiment("nested", store=store)
+    logs, tb = tmp_path / "logs", tmp_path / "tb"
+    outer = exp.start_logging(display_name="outer", logs_dir=logs)
+    with pytest.raises(ConflictError, match="outer"):
+        exp.start_logging(display_name="inner", logs_dir=logs / "b")
+    with pytest.raises(ConflictError, match="outer"):
+        exp.start_logging(display_name="around", logs_dir=tmp_path)
+    time.sleep(0.05)
+    mine = write_events(logs / "a", "outer")
+    outer.complete()
+    with exp.start_logging(display_name="inner", logs_dir=logs / "b"):  # after it ended: fine, and separated
+        time.sleep(0.05)
+        theirs = write_events(logs / "b", "inner")
+    export_to_tensorboard(exp, tb)
+    assert mirrored(tb, "outer") == [mine] and mirrored(tb, "inner") == [theirs]
