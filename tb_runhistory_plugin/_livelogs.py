@@ -11,6 +11,14 @@ bytes move, and TensorBoard, which reads the copies, sees them grow exactly like
 partially copied last record is simply completed by the next call, as with a live writer).
 Symbolic links are not followed; unreadable files are skipped and counted.
 
+One folder, several runs: while a run of an experiment is Running (heartbeat fresh) and follows a
+folder, another run of that experiment may not follow it, nor a folder inside or around it
+(``check_folder_free`` raises a ConflictError naming it: two live writers in one folder cannot be
+told apart). Re-running a
+script with the same ``./logs`` after the previous run ended is fine, and the runs are separated
+by time: ``share_of`` gives each follower the files last written from its start until the next
+follower's start (the first follower also gets older files), so every run mirrors only its own.
+
 The seam: a ``LogSink`` receives the bytes. ``LocalDirSink`` writes a directory (the exporter and
 the launcher mirror into ``<run dir>/logs``). A remote store would plug in a sink that uploads the
 appended ranges as run files; the store protocol has no append call yet, so that sink is not here.
@@ -19,8 +27,16 @@ appended ranges as run files; the store protocol has no append call yet, so that
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+from ._types import Status
+from .errors import ConflictError
+
+if TYPE_CHECKING:
+    from ._types import RunInfo
+    from .store import Store
 
 _CHUNK = 8 << 20  # bytes copied per read
 _HEAD = 64  # bytes compared to detect a rewritten source file
@@ -86,10 +102,53 @@ def _read_range(path: str, start: int, stop: int) -> bytes:
         return handle.read(stop - start)
 
 
-def mirror_logs(source: str | os.PathLike[str], sink: LogSink) -> MirrorResult:
+def _overlap(a: str | None, b: str) -> bool:
+    """Whether two folders (however spelled) are the same or one holds the other: a follower mirrors everything below it."""
+    if a is None:
+        return False
+    a, b = os.path.realpath(a), os.path.realpath(b)
+    return os.path.commonpath([a, b]) in (a, b)
+
+
+def followers(store: Store, experiment_id: str, folder: str) -> list[RunInfo]:
+    """The runs of an experiment that follow ``folder``, a folder inside it or one around it, by start time."""
+    found = [info for info in store.list_runs(experiment_id) if _overlap(info.logs_dir, folder)]
+    return sorted(found, key=lambda info: (info.start_time, info.id))
+
+
+def check_folder_free(store: Store, experiment_id: str, folder: str, run_id: str | None) -> None:
+    """Refuse a folder that another Running run of the experiment follows (see the module docstring).
+
+    Raises:
+        ConflictError: naming that run.
+    """
+    for info in store.list_runs(experiment_id, status=[Status.RUNNING]):
+        if info.id != run_id and _overlap(info.logs_dir, folder):
+            raise ConflictError(
+                f"logs folder {folder!r} overlaps {info.logs_dir!r}, followed by run {info.display_name!r} ({info.id}), which is "
+                "still Running: two live runs writing one folder cannot be told apart; give this run a folder of its own "
+                "(neither inside nor around that one) or end that run first"
+            )
+
+
+def share_of(store: Store, info: RunInfo) -> tuple[float, float]:
+    """The [since, until) window of file modification times that are this run's own (see the module docstring)."""
+    if not info.logs_dir:
+        return -math.inf, math.inf
+    starts = [other.start_time for other in followers(store, info.experiment_id, info.logs_dir)]
+    later = [start for start in starts if start > info.start_time]
+    earlier = [start for start in starts if start < info.start_time]
+    return (info.start_time if earlier else -math.inf), (min(later) if later else math.inf)
+
+
+def mirror_logs(
+    source: str | os.PathLike[str], sink: LogSink, *, since: float = -math.inf, until: float = math.inf
+) -> MirrorResult:
     """Copy what is new in every regular file below ``source`` into ``sink``.
 
-    A missing source folder is not an error (the training code may not have created it yet).
+    Only files last modified in [since, until) are followed (the share of one run in a folder that
+    several runs used one after the other). A missing source folder is not an error (the training
+    code may not have created it yet).
     """
     root = os.fspath(source)
     files = copied = restarted = unreadable = 0
@@ -103,7 +162,10 @@ def mirror_logs(source: str | os.PathLike[str], sink: LogSink) -> MirrorResult:
             try:
                 if os.path.islink(path) or not os.path.isfile(path):
                     continue
-                size = os.path.getsize(path)
+                stat = os.stat(path)
+                if not since <= stat.st_mtime < until:
+                    continue
+                size = stat.st_size
                 held = sink.size(rel)
                 start = 0 if held is None else held
                 if held:

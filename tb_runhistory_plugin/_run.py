@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import os
 import time
 import traceback as _traceback
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, BinaryIO, Iterable, Mapping, Sequence
 
 import numpy as np
 
 from . import _lifecycle
 from ._histograms import compute_histogram
 from ._images import encode_png, figure_to_png, load_image, sniff_image
+from ._livelogs import check_folder_free
 from ._types import MetricHistory, MetricKind, Record, RunInfo, Status, TERMINAL_STATUSES, merge_table, new_run_id
 from ._validate import (
     MAX_STEP,
@@ -90,6 +92,7 @@ class Run:
         }
         if logs_dir is not None:
             logs_dir = os.path.abspath(os.fspath(logs_dir))
+            check_folder_free(store, experiment_id, logs_dir, None)
         info = store.create_run(
             experiment_id,
             run_id=run_id,
@@ -406,21 +409,44 @@ class Run:
         return result
 
     def attach_logs(self, path: "str | os.PathLike[str]") -> None:
-        """Tie a folder where this run's own code writes TensorBoard event files to the run."""
+        """Tie a folder where this run's own code writes TensorBoard event files to the run.
+
+        Raises:
+            InvalidArgumentError: the path is a file.
+            ConflictError: another Running run of the experiment follows that folder.
+        """
         folder = os.path.abspath(os.fspath(path))
         if os.path.exists(folder) and not os.path.isdir(folder):
             raise InvalidArgumentError(f"attach_logs: {folder!r} is not a directory")
+        check_folder_free(self._store, self._info.experiment_id, folder, self.id)
         self._store.set_logs_dir(self.id, folder)
         self._info = dataclasses.replace(self._info, logs_dir=folder)
 
     # -- files ---------------------------------------------------------------
-    def upload_file(self, name: str, path_or_stream: "str | os.PathLike[str]") -> None:
-        """Store a local file with the run under `name` ('/' makes folders)."""
+    def upload_file(self, name: str, path_or_stream: "str | os.PathLike[str] | BinaryIO") -> None:
+        """Store a local file, or what is left in a binary file object, with the run under `name` ('/' makes folders).
+
+        Raises:
+            InvalidArgumentError: a bad name, a path that is no file, a text stream or another object.
+        """
         check_file_name(name)
-        path = os.fspath(path_or_stream)
-        if not os.path.isfile(path):
-            raise InvalidArgumentError(f"upload_file({name!r}): {path!r} is not a file")
-        self._store.put_file_from_path(self.id, name, path)
+        if isinstance(path_or_stream, (str, os.PathLike)):
+            path = os.fspath(path_or_stream)
+            if not os.path.isfile(path):
+                raise InvalidArgumentError(f"upload_file({name!r}): {path!r} is not a file")
+            self._store.put_file_from_path(self.id, name, path)
+            return
+        if isinstance(path_or_stream, io.TextIOBase):
+            raise InvalidArgumentError(f"upload_file({name!r}): {path_or_stream!r} is a text stream; open the file with 'rb'")
+        read = getattr(path_or_stream, "read", None)
+        if not callable(read):
+            raise InvalidArgumentError(f"upload_file({name!r}): expected a path or a binary file object, got {type(path_or_stream).__name__}")
+        data = read()  # from the stream's current position; the caller keeps (and closes) its object
+        if isinstance(data, str):
+            raise InvalidArgumentError(f"upload_file({name!r}): {path_or_stream!r} is a text stream; open the file with 'rb'")
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise InvalidArgumentError(f"upload_file({name!r}): read() of {type(path_or_stream).__name__} gave {type(data).__name__}, not bytes")
+        self._store.put_file(self.id, name, bytes(data))
 
     def upload_folder(self, name: str, path: "str | os.PathLike[str]") -> list[str]:
         """Store every file below a local folder under `name/<relative path>`; returns the names."""

@@ -57,10 +57,10 @@ def test_show_prints_details_metrics_and_children(swept):
     assert best.split() == ["best_alpha", "scalar", "1", "0", "0.1"]
     assert "Children (7)" in lines
     children_header = next(line for line in lines if line.lstrip().startswith("NAME") and "STATUS" in line)
-    assert children_header.split() == ["NAME", "STATUS", "DURATION", "ALPHA", "MSE", "TRAIN_MSE", "ID"]
+    assert children_header.split() == ["NAME", "STATUS", "DURATION", "MSE", "TRAIN_MSE", "ID"]  # alpha is a property
     first = root.get_children()[0]
     row = next(line for line in lines if line.lstrip().startswith("alpha0.1 "))
-    assert row.split()[1] == "Completed" and row.split()[3] == "0.1" and row.endswith(first.id[:8])
+    assert row.split()[1] == "Completed" and row.endswith(first.id[:8])
     assert "Files (0)" in lines
 
 
@@ -76,11 +76,12 @@ def test_show_json_for_scripts(swept):
     assert metrics["residuals"]["kind"] == "image" and metrics["residuals"]["last_value"] is None
     assert metrics["by_alpha"]["count"] == 7
     assert [c["display_name"] for c in details["children"]] == [f"alpha0.{i}" for i in range(1, 8)]
-    assert details["children"][6]["metrics"]["alpha"] == 0.7
+    assert sorted(details["children"][6]["metrics"]) == ["mse", "train_mse"]
     # A child shows its parent; a display name works when unique.
     code, out, _ = run_cli("show", "alpha0.3", "--store", path, "--json")
     child = json.loads(out)
     assert code == 0 and child["parent"] == {"id": root.id, "display_name": "ridge-sweep"}
+    assert child["properties"] == {"alpha": 0.3}  # the sweep's hyperparameter
 
 
 def test_show_failed_run_with_traceback_files_and_unprintable_text(tmp_path):

@@ -101,8 +101,7 @@ def test_sweep_has_one_completed_child_per_alpha(swept):
     assert [c.display_name for c in children] == [f"alpha0.{i}" for i in range(1, 8)]
     assert all(c.status == "Completed" for c in children)
     for alpha, child in zip(sweep.DEFAULT_ALPHAS, children, strict=True):
-        metrics = child.get_metrics()
-        assert metrics["alpha"] == alpha
+        assert child.get_properties()["alpha"] == alpha
         history = child.get_metric_history("mse")
         assert history.steps.tolist() == [88, 177, 266, 354]  # a learning curve; the last fit uses the whole split
     by_alpha = swept.get_metrics("by_alpha")["by_alpha"]

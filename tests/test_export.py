@@ -102,7 +102,7 @@ def sweep(exp: Experiment, name: str = "sweep", child_names=None) -> object:
     root = exp.start_logging(display_name=name, tags={"team": "vision"}, description="alpha | sweep *demo*")
     for i, alpha in enumerate((0.1, 0.3, 0.5)):
         with root.child_run(child_names[i] if child_names else f"alpha{alpha}") as run:
-            run.log("alpha", alpha)
+            run.add_properties({"alpha": alpha})  # the hyperparameter
             for step in range(100):
                 run.log("train/loss", 1 / (step + 1) + alpha)
             run.log_row("by_alpha", alpha=alpha, mse=3.2 * alpha)
@@ -223,7 +223,7 @@ def test_running_tensorboard_hparams_compare_the_sweep(world):
     experiment = wait_for(lambda: get(url, "/data/plugin/hparams/experiment", {"experimentName": ""}).get("hparamInfos") and get(url, "/data/plugin/hparams/experiment", {"experimentName": ""}))
     alpha = next(h for h in experiment["hparamInfos"] if h["name"] == "alpha")
     assert alpha["type"] == "DATA_TYPE_FLOAT64" and alpha["domainInterval"] == {"minValue": 0.1, "maxValue": 0.5}
-    assert {m["name"]["tag"] for m in experiment["metricInfos"]} == {"train/loss", "by_alpha/mse"}
+    assert {m["name"]["tag"] for m in experiment["metricInfos"]} == {"train/loss", "by_alpha/alpha", "by_alpha/mse"}
     body = {"experimentName": "", "startIndex": 0, "sliceSize": 100, "allowedStatuses": ["STATUS_UNKNOWN", "STATUS_SUCCESS", "STATUS_FAILURE", "STATUS_RUNNING"], "colParams": []}
     groups = get(url, "/data/plugin/hparams/session_groups", body)["sessionGroups"]
     by_alpha = {g["hparams"]["alpha"]: g for g in groups if "alpha" in g["hparams"]}

@@ -441,7 +441,7 @@ def _fail_stale_runs(store: Store, *, dry_run: bool, cutoff: float, now: float) 
 
 def _delete_orphans(store: SQLiteStore, *, dry_run: bool, cutoff: float) -> list[dict[str, Any]]:
     """Files under files/ that no run references, older than `cutoff` (younger ones may be uploads in progress)."""
-    root = store.files_root
+    root = store.real_files_root()  # never walk (and delete) through a files folder that links elsewhere
     orphans: list[dict[str, Any]] = []
     if not os.path.isdir(root):
         return orphans

@@ -1,10 +1,11 @@
 """The ridge-regression sweep: one child run per alpha on the diabetes data, ridge in closed form.
 
-The shape of the original product's sample: a root run, one child per alpha logging ``alpha`` and
-``mse`` (the test-set mean squared error), and on the root a ``by_alpha`` table, the coefficient
-path as a table, and a residual plot of the best alpha as an image. Each child logs ``mse`` (and
-``train_mse``) as a short learning curve, fitting on growing shares of the training split with the
-number of training samples as the step; the last point is the fit on the whole split.
+The shape of the original product's sample: a root run, one child per alpha with the property
+``alpha`` (its hyperparameter) logging ``mse`` (the test-set mean squared error), and on the root
+a ``by_alpha`` table, the coefficient path as a table, and a residual plot of the best alpha as an
+image. Each child logs ``mse`` (and ``train_mse``) as a short learning curve, fitting on growing
+shares of the training split with the number of training samples as the step; the last point is
+the fit on the whole split.
 """
 
 from __future__ import annotations
@@ -102,7 +103,7 @@ def run_sweep(
         best = None
         for alpha in values:
             with root.child_run(f"alpha{alpha:g}", description=f"ridge regression with alpha={alpha:g}") as child:
-                child.log("alpha", alpha)
+                child.add_properties({"alpha": alpha})  # the hyperparameter (TensorBoard's HPARAMS tab)
                 # A learning curve: fits on growing shares of the training split, the last on all of it,
                 # so mse is a series (a metric in TensorBoard's HPARAMS tab) whose final value is the result.
                 for size in _curve_sizes(len(y_train)):

@@ -350,7 +350,53 @@ class EventFileWriter:
                 raise StoreError(f"cannot create event file {os.fspath(path)!r}: {e}") from None
         self.path = path
         self._tags_seen: set[str] = set()
+        self._opened()
         self._write(_frame(event_pb2.Event(wall_time=wall, file_version=_FILE_VERSION).SerializeToString()))
+
+    @classmethod
+    def reopen(cls, path: PathLike, *, size: int | None = None) -> EventFileWriter:
+        """Continue an event file written earlier (by this class), after its first ``size`` bytes.
+
+        ``size`` is the file's last known good end (what was flushed when the earlier writer
+        committed its work); anything past it (a half-written record) is cut off first. Without
+        it the writer appends after everything. Each tag's metadata goes on its first value again.
+
+        Raises:
+            NotFoundError: No file at ``path``.
+            InvalidArgumentError: ``path`` is not a file, or ``size`` is not an int in 0..file size.
+            StoreError: The file cannot be opened or cut.
+        """
+        if size is not None and (isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 0):
+            raise InvalidArgumentError(f"size must be a non-negative int, got {size!r}")
+        try:
+            handle = open(path, "r+b")  # noqa: SIM115 - the writer owns and closes it
+        except FileNotFoundError:
+            raise NotFoundError(f"no event file {os.fspath(path)!r}") from None
+        except IsADirectoryError:
+            raise InvalidArgumentError(f"event file {os.fspath(path)!r} is not a file") from None
+        except OSError as e:
+            raise StoreError(f"cannot open event file {os.fspath(path)!r}: {e}") from None
+        try:
+            held = os.fstat(handle.fileno()).st_size
+            if size is not None and size > held:
+                raise InvalidArgumentError(f"cannot continue event file {os.fspath(path)!r} at byte {size}: it holds only {held} bytes")
+            handle.truncate(held if size is None else int(size))
+            handle.seek(0, os.SEEK_END)
+        except OSError as e:
+            handle.close()
+            raise StoreError(f"cannot cut event file {os.fspath(path)!r}: {e}") from None
+        except BaseException:
+            handle.close()
+            raise
+        self = cls.__new__(cls)
+        self._file = handle
+        self.path = Path(path)
+        self._tags_seen = set()
+        self._opened()
+        return self
+
+    def _opened(self) -> None:
+        """Called once the file is open, by __init__ and reopen: subclasses set up their own state here."""
 
     def __enter__(self) -> EventFileWriter:
         """Return self; the file is closed on exit."""
@@ -524,6 +570,12 @@ class EventFileWriter:
                 self._file.flush()
             except OSError as e:
                 raise StoreError(f"cannot write event file {os.fspath(self.path)!r}: {e}") from None
+
+    def size(self) -> int:
+        """Bytes in the file so far, flushing first (what ``reopen(path, size=...)`` continues after)."""
+        self._check_open()
+        self.flush()
+        return self._file.tell()
 
     def close(self) -> None:
         """Flush and close; closing twice is harmless."""

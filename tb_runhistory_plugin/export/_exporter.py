@@ -15,7 +15,7 @@ What goes where, per run directory (``_layout`` names the directories):
 - the run's status, times, description, tags and properties: a Markdown text summary tagged
   ``run_history/info``, with a new step whenever one of them changed.
 - HParams: one session per child of an exported parent, and the experiment config in the parent
-  (see ``_hparams`` for what counts as a hyperparameter and when each is written).
+  (see ``_hparams``: the children's properties are the hyperparameters, every scalar series a metric).
 - the run's own event-file folder (``logs_dir``), when it has one: mirrored into ``<run dir>/logs``
   (see ``_livelogs``), shown by TensorBoard as the run ``<run>/logs``.
 
@@ -44,13 +44,12 @@ import shutil
 import time
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from tensorboard.compat.proto import event_pb2
 
-from .._livelogs import LocalDirSink, mirror_logs
+from .._livelogs import LocalDirSink, mirror_logs, share_of
 from .._types import MetricInfo, MetricKind, RunInfo, RunSource, merge_table
 from ..errors import InvalidArgumentError
 from ..store import ROOTS, Store, resolve_store
@@ -96,31 +95,12 @@ class ExportReport:
 
 
 class _EventFile(EventFileWriter):
-    """An EventFileWriter that can continue its own earlier file and describes scalar tags."""
+    """An EventFileWriter that describes scalar tags (continuing a file is ``EventFileWriter.reopen``)."""
 
     descriptions: dict[str, str]
 
-    def __init__(self, logdir: str) -> None:
-        super().__init__(logdir)
+    def _opened(self) -> None:
         self.descriptions = {}
-
-    @classmethod
-    def reopen(cls, path: str, committed: int) -> _EventFile:
-        """Continue a file this exporter wrote, cutting off anything past the committed size."""
-        self = cls.__new__(cls)
-        handle = open(path, "r+b")  # noqa: SIM115 - the writer owns and closes it
-        handle.truncate(committed)
-        handle.seek(committed)
-        self._file = handle
-        self.path = Path(path)
-        self._tags_seen = set()
-        self.descriptions = {}
-        return self
-
-    def size(self) -> int:
-        """Bytes written so far (after a flush)."""
-        self.flush()
-        return self._file.tell()
 
     def _first_scalar_event(self, tag, step, wall_time, value):  # type: ignore[no-untyped-def]
         data = super()._first_scalar_event(tag, step, wall_time, value)
@@ -227,7 +207,7 @@ class _RunExporter:
         if self._writer is None:
             events = self.state["events"]
             if events:
-                self._writer = _EventFile.reopen(os.path.join(self.dir, events["file"]), events["size"])
+                self._writer = _EventFile.reopen(os.path.join(self.dir, events["file"]), size=events["size"])
             else:
                 self._writer = _EventFile(self.dir)
                 self.state["events"] = {"file": self._writer.path.name, "size": 0}
@@ -283,7 +263,8 @@ class _RunExporter:
         if os.path.commonpath([real, root]) in (real, root):
             return 0  # the folder is inside the logdir (TensorBoard sees it already) or contains it
         rel = layout.assign_extra(f"{self.info.id}:logs", LOGS_DIR_NAME, self.rel)
-        return mirror_logs(real, LocalDirSink(layout.abspath(rel))).bytes
+        since, until = share_of(self.store, self.info)  # a folder reused by later runs: only this run's files
+        return mirror_logs(real, LocalDirSink(layout.abspath(rel)), since=since, until=until).bytes
 
     def _export_info(self) -> None:
         snapshot = _markdown.run_snapshot(self.info)
@@ -467,14 +448,9 @@ class _RunExporter:
             return self.state["session"]
         if not self.info.is_terminal:
             return None
-        hparams, scalar_params, not_metrics = _hparams.infer(self.store, self.info, self.metrics)
-        tags = self.state["tags"]
-        metric_tags = [tags[f"scalar:{m.name}"] for m in self.metrics if m.kind == MetricKind.SCALAR and m.name not in scalar_params and f"scalar:{m.name}" in tags]
-        for key, tag in tags.items():
-            if key.startswith("col:"):
-                table, _, col = key[4:].partition("\0")
-                if col not in not_metrics.get(table, set()):
-                    metric_tags.append(tag)
+        hparams = _hparams.infer(self.info)
+        # Every scalar series written, and every numeric table column, is a metric.
+        metric_tags = [tag for key, tag in self.state["tags"].items() if key.startswith(("scalar:", "col:"))]
         start = self.info.start_time
         self.writer.write_summary_pb(_hparams.session_start(hparams, group_name=self.rel, start_time=start), 0, start)
         self.writer.write_summary_pb(_hparams.session_end(self.info.status, self.info.end_time), 0, self.info.end_time or time.time())

@@ -1,22 +1,13 @@
-"""HParams for TensorBoard's HPARAMS tab: which values of a child run are its hyperparameters.
+"""HParams for TensorBoard's HPARAMS tab: a sweep's children compared by hyperparameters and metrics.
 
-For a parent with children (a sweep), each child is one session and its hyperparameters are, in
-this order (the first source of a name wins):
+For a parent with children (a sweep), each child is one session:
 
-1. its properties (``None`` values are left out);
-2. its tags; a tag whose text is a number (``run.tag("alpha", 0.1)`` stores ``"0.1"``) counts as
-   that number, ``"True"``/``"False"`` as a bool;
-3. its single-valued scalars (a metric logged exactly once, like the README's ``run.log("alpha",
-   alpha)``), as numbers or bools; NaN and infinities are left out;
-4. the cells of a table logged as exactly one row. A row that repeats a hyperparameter found
-   above (``run.log_row("by_alpha", alpha=alpha, mse=mse)``) is a result row: its text and bool
-   cells are hyperparameters and its other numeric cells are metrics. Any other single row (a
-   configuration, ``run.log_row("config", lr=0.1, optimizer="adam")``) is all hyperparameters.
-   A cell is named by its column, or ``table/column`` when that name is already taken.
-
-Metrics are the final values (TensorBoard reads the value at the last step) of every other scalar
-series and of every numeric table column (tag ``table/column``), except columns that only echo a
-hyperparameter.
+- its hyperparameters are its properties (``run.add_properties({"alpha": 0.1})``, or
+  ``properties=`` at start), as numbers, bools or text; ``None``, NaN and infinities are left out.
+  Tags are labels, not hyperparameters; logged values are results, never hyperparameters, even a
+  value logged once (a final ``mse``).
+- its metrics are every scalar series it logged, by tag (TensorBoard reads the value at the last
+  step), and every numeric table column (tag ``table/column``).
 
 When: TensorBoard reads HParams data only from the first summary of each tag it sees, so nothing
 here can be rewritten. A child's session (its hyperparameters, then its end status) is written
@@ -33,15 +24,14 @@ columns of one of them.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from tensorboard.compat.proto import summary_pb2
 from tensorboard.plugins.hparams import api_pb2, plugin_data_pb2
 from tensorboard.plugins.hparams import metadata as hparams_metadata
 
-from .._types import MetricInfo, MetricKind, RunInfo, Status
-from ..store import Store
+from .._types import RunInfo, Status
 
 HParamValue = bool | float | str
 
@@ -50,16 +40,6 @@ _STATUS = {
     Status.FAILED: api_pb2.STATUS_FAILURE,
     Status.CANCELED: api_pb2.STATUS_FAILURE,
 }
-
-
-def _from_tag(text: str) -> HParamValue:
-    if text in ("True", "False"):
-        return text == "True"
-    try:
-        number = float(text)
-    except ValueError:
-        return text
-    return number if math.isfinite(number) else text
 
 
 def _plain(value: Any) -> HParamValue | None:
@@ -73,60 +53,14 @@ def _plain(value: Any) -> HParamValue | None:
     return str(value)
 
 
-def infer(store: Store, info: RunInfo, metrics: Sequence[MetricInfo]) -> tuple[dict[str, HParamValue], set[str], dict[str, set[str]]]:
-    """A child's hyperparameters (see the module docstring).
-
-    Returns:
-        (hyperparameters, names of scalar metrics used as hyperparameters, table -> columns that
-        are not metrics).
-    """
+def infer(info: RunInfo) -> dict[str, HParamValue]:
+    """A child's hyperparameters: its properties, made plain (see the module docstring)."""
     hparams: dict[str, HParamValue] = {}
     for key, value in sorted(info.properties.items()):
         plain = _plain(value)
         if plain is not None:
-            hparams.setdefault(key, plain)
-    for key, value in sorted(info.tags.items()):
-        hparams.setdefault(key, _from_tag(value))
-    scalar_params: set[str] = set()
-    for metric in metrics:
-        if metric.kind == MetricKind.SCALAR and metric.count == 1 and metric.last_value is not None:
-            value = bool(metric.last_value) if metric.value_type == "bool" else _plain(metric.last_value)
-            if value is not None and metric.name not in hparams:
-                hparams[metric.name] = value
-                scalar_params.add(metric.name)
-    not_metrics: dict[str, set[str]] = {}
-    for metric in metrics:
-        if metric.kind != MetricKind.TABLE or metric.count != 1:
-            continue
-        record = store.read_records(info.id, metric.name, start=0, stop=1)[0]
-        row = _single_row(record.meta)
-        if row is None:
-            continue
-        echoes = {col for col in row if col in hparams}
-        skip = not_metrics.setdefault(metric.name, set(echoes))
-        for col, cell in row.items():
-            if col in echoes or cell is None:
-                continue
-            numeric = isinstance(cell, (int, float)) and not isinstance(cell, bool)
-            if echoes and numeric:
-                continue  # a result of this run: stays a metric
-            value = _plain(cell)
-            if value is None:
-                continue
-            name = col if col not in hparams else f"{metric.name}/{col}"
-            if name not in hparams:
-                hparams[name] = value
-                skip.add(col)
-    return hparams, scalar_params, not_metrics
-
-
-def _single_row(meta: Mapping[str, Any]) -> dict[str, Any] | None:
-    if "row" in meta:
-        return dict(meta["row"])
-    columns = meta.get("columns") or {}
-    if columns and all(len(cells) == 1 for cells in columns.values()):
-        return {col: cells[0] for col, cells in columns.items()}
-    return None
+            hparams[key] = plain
+    return hparams
 
 
 def _summary(tag: str, data: plugin_data_pb2.HParamsPluginData) -> summary_pb2.Summary:

@@ -25,13 +25,16 @@ past the ones it already has (files are read in name order, so the count is a po
 points for an imported run that has already ended cannot be added and are counted as skipped.
 
 Damaged files: every intact record is imported; each damaged stretch becomes an entry of
-``ImportReport.errors`` naming the file and byte offset (see ``_reader``). Steps outside
-0..2**62 (negative steps from some writers) are left out and counted.
+``ImportReport.errors`` naming the file and byte offset (see ``_reader``). Intact records that
+cannot be used are left out and counted in ``ImportReport.skipped``, never aborting the import:
+a record that is not an Event proto, an event whose wall time is NaN or infinite, a step outside
+0..2**62 (negative steps from some writers).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import re
 import time
@@ -67,6 +70,8 @@ from ._progress import Progress
 from ._reader import read_records
 
 SOURCE_PROPERTY = "tensorboard.source"
+NOT_AN_EVENT = "records that are not Event protos"
+NOT_FINITE_WALL_TIME = "events with a wall time that is not finite"
 _MAX_STEP = 2**62
 _MAX_NAME = 255  # characters of a run or metric name
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -176,11 +181,12 @@ class _Importer:
 
     # -- reading -----------------------------------------------------------------------------
     def _events(self, path: str) -> Iterator[event_pb2.Event]:
-        for offset, data in read_records(path, self.problems):
-            try:
-                yield event_pb2.Event.FromString(data)
-            except DecodeError:
-                self.problems.append(EventFileCorruptError(path, offset, "record is not an Event proto; skipped"))
+        for _, data in read_records(path, self.problems):
+            event, reason = _decode(data)
+            if event is None:
+                self.skipped[reason] += 1
+            else:
+                yield event
         self.progress.update(os.path.getsize(path))
 
     def read_node(self, node: _Node) -> _Data:
@@ -464,16 +470,29 @@ class _Importer:
         return added_scalars + added_records
 
 
+def _decode(data: bytes) -> tuple[event_pb2.Event | None, str]:
+    """The Event in a record, or None and the reason it is skipped (counted in ImportReport.skipped)."""
+    try:
+        event = event_pb2.Event.FromString(data)
+    except DecodeError:
+        return None, NOT_AN_EVENT
+    if not math.isfinite(event.wall_time):
+        # The store needs finite times and TensorBoard cannot place such a point on a time axis.
+        return None, NOT_FINITE_WALL_TIME
+    return event, ""
+
+
 def _first_wall_below(path: str) -> float | None:
-    """The earliest file_version wall time of the event files below a folder (for a run with none)."""
+    """The earliest wall time of the first usable event of each event file below a folder (for a run with none)."""
     earliest = None
     for folder, _, names in os.walk(path):
         for name in names:
             if _is_event_file(name):
                 for _, data in read_records(os.path.join(folder, name), []):
-                    wall = event_pb2.Event.FromString(data).wall_time
-                    earliest = wall if earliest is None else min(earliest, wall)
-                    break
+                    event, _ = _decode(data)
+                    if event is not None:
+                        earliest = event.wall_time if earliest is None else min(earliest, event.wall_time)
+                        break
     return earliest
 
 

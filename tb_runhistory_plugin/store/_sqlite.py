@@ -357,13 +357,24 @@ class SQLiteStore(SQLStore):
         )
 
     # -- files -------------------------------------------------------------
+    def real_files_root(self) -> str:
+        """The files folder, resolved; StoreError when it is a symbolic link (run files never leave the store)."""
+        # The store's own folder may be reached through links (a home on another disk); the files folder in it may not.
+        expected = os.path.join(os.path.realpath(os.path.dirname(self.files_root)), os.path.basename(self.files_root))
+        real = os.path.realpath(self.files_root)
+        if real != expected:
+            raise StoreError(f"the files folder {self.files_root!r} of store {self.uri} is a symbolic link to {real!r}; refusing to use it")
+        return expected
+
     def _file_path(self, run_id: str, name: str) -> str:
         # Never trust a name or an id with the file system, whoever checked them before.
         check_file_ref(run_id, name)
-        base = os.path.realpath(os.path.join(self.files_root, run_id))
-        path = os.path.realpath(os.path.join(base, *name.split("/")))
-        if not path.startswith(base + os.sep):
-            raise InvalidArgumentError(f"file name {name!r} escapes the files of run {run_id!r}")
+        path = os.path.join(self.real_files_root(), run_id, *name.split("/"))
+        # The store never makes links, so any link at any level (run folder, sub-folder, the file) was put there to
+        # reach elsewhere, even another run's files: the resolved path must be the path itself.
+        real = os.path.realpath(path)
+        if real != path:
+            raise StoreError(f"file {name!r} of run {run_id!r} goes through a symbolic link (to {real!r}); refusing to use it")
         return path
 
     def put_file(self, run_id: str, name: str, data: bytes) -> FileInfo:
@@ -385,9 +396,10 @@ class SQLiteStore(SQLStore):
         row = self._query(lambda conn: conn.execute("SELECT 1 FROM files WHERE run_id = ? AND name = ?", (run_id, name)).fetchone())
         if row is None:
             raise NotFoundError(f"run {run_id!r} has no file {name!r}")
-        path = self._file_path(run_id, name)
+        # O_NOFOLLOW: a link swapped in after the check above is refused by the kernel (ELOOP), never followed.
         try:
-            with open(path, "rb") as handle:
-                return handle.read()
+            fd = os.open(self._file_path(run_id, name), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
         except OSError as exc:  # listed in the database but unreadable on disk: the store is damaged
             raise StoreError(f"cannot read file {name!r} of run {run_id!r} from {self.files_root!r}: {exc.strerror or exc}") from exc
+        with open(fd, "rb") as handle:
+            return handle.read()
