@@ -1,4 +1,4 @@
-"""The `tb-runhistory` command line: ls, show, export, import, server, demo, gc."""
+"""The `tb-runhistory` command line: ls, show, export, import, import-mlflow, server, demo, gc."""
 
 from __future__ import annotations
 

@@ -33,7 +33,7 @@ from urllib.parse import unquote, urlparse
 
 import numpy as np
 
-from .._types import ScalarBatch, Status, new_run_id
+from .._types import RunInfo, ScalarBatch, Status, new_run_id
 from .._validate import MAX_STEP, MAX_TEXT_LENGTH, check_experiment_name
 from ..errors import InvalidArgumentError, NotFoundError, RunHistoryError
 from ..store import Store, resolve_store
@@ -188,26 +188,27 @@ class _Importer:
                 self.errors.append(f"MLflow run {run.info.run_id} ({run.info.run_name!r}): {exc}")
         return exp.name
 
-    def _import_run(self, experiment_id: str, run: Any, known: Mapping[str, Any]) -> None:
+    def _import_run(self, experiment_id: str, run: Any, known: Mapping[str, RunInfo]) -> None:
         mlflow_id = run.info.run_id
         parent = run.data.tags.get(PARENT_TAG)
         if parent and parent not in self.ours:
             self.skipped["runs whose parent run is not in the import (imported as top-level runs)"] += 1
         info = known.get(mlflow_id)
         created = info is None
+        changed = False
         if info is None:
             info = self._create(experiment_id, run, self.ours.get(parent or ""))
             self.created += 1
         else:
-            self._update_facts(info, run)
+            changed = self._update_facts(info, run)
         self.ours[mlflow_id] = info.id
         added, last_ms = self._write_metrics(info, run)
-        if added and not created:
-            self.updated += 1
         if not info.is_terminal:
-            self._set_status(info, run, last_ms)
+            changed = self._set_status(info, run, last_ms) or changed
+        if not created and (added or changed):
+            self.updated += 1
 
-    def _create(self, experiment_id: str, run: Any, parent_id: str | None) -> Any:
+    def _create(self, experiment_id: str, run: Any, parent_id: str | None) -> RunInfo:
         properties = _params_to_properties(run.data.params)
         properties[RUN_ID_PROPERTY] = run.info.run_id
         return self.store.create_run(
@@ -224,22 +225,27 @@ class _Importer:
     def _tags(self, run: Any) -> dict[str, str]:
         return {_clean_name(k): v[:MAX_TEXT_LENGTH] for k, v in run.data.tags.items() if k != NOTE_TAG}
 
-    def _update_facts(self, info: Any, run: Any) -> None:
+    def _update_facts(self, info: RunInfo, run: Any) -> bool:
         """Tags may change in MLflow; params only ever get added (MLflow refuses to change one)."""
         tags = self._tags(run)
-        if any(info.tags.get(k) != v for k, v in tags.items()):
+        retag = any(info.tags.get(k) != v for k, v in tags.items())
+        if retag:
             self.store.set_tags(info.id, tags)
         new = {k: v for k, v in _params_to_properties(run.data.params).items() if k not in info.properties}
         if new:
             self.store.add_properties(info.id, new)
+        return retag or bool(new)
 
-    def _write_metrics(self, info: Any, run: Any) -> tuple[int, int]:
+    def _write_metrics(self, info: RunInfo, run: Any) -> tuple[int, int]:
         """Append the points this run lacks; returns (points added, last MLflow timestamp in ms)."""
-        stored = {m.name for m in self.store.list_metrics(info.id)}
+        stored = {m.name: m.count for m in self.store.list_metrics(info.id)}
         batches, last_ms = [], run.info.start_time or 0
         for key in sorted(run.data.metrics):
             history = self.client.get_metric_history(run.info.run_id, key)
             name = _clean_name(key)
+            if stored.get(name) == len(history):  # we only ever add MLflow's points: all are here
+                last_ms = max([last_ms, *(m.timestamp for m in history)])
+                continue
             have: Counter[tuple[int, int, bytes]] = Counter()
             if name in stored:
                 old = self.store.read_scalars(info.id, name)
@@ -268,13 +274,15 @@ class _Importer:
             self.points += added
         return added, last_ms
 
-    def _set_status(self, info: Any, run: Any, last_ms: int) -> None:
+    def _set_status(self, info: RunInfo, run: Any, last_ms: int) -> bool:
+        """Finish a live run once MLflow has; returns True when it ended."""
         status = _STATUSES.get(run.info.status)
         if status is None:  # RUNNING or SCHEDULED: live, and NotResponding once silent for long
             self.store.heartbeat([info.id], max(last_ms / 1000.0, info.start_time))
-            return
+            return False
         end = (run.info.end_time or last_ms) / 1000.0
         self.store.set_run_status(info.id, status, end_time=max(end, info.start_time))
+        return True
 
 
 def _experiments(client: Any, name: str | None, uri: str) -> list[Any]:
