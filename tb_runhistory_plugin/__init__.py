@@ -28,6 +28,7 @@ __all__ = [
     "StoreError",
     "Tensorboard",
     "export_to_tensorboard",
+    "import_mlflow",
     "import_tensorboard",
     "open_store",
 ]
@@ -35,7 +36,7 @@ __all__ = [
 
 def __getattr__(name: str):
     """Load the TensorBoard export machinery (protobuf imports) only when first used."""
-    if name in ("export_to_tensorboard", "import_tensorboard"):
+    if name in ("export_to_tensorboard", "import_mlflow", "import_tensorboard"):
         from . import export
 
         return getattr(export, name)

@@ -1,4 +1,4 @@
-"""The `tb-runhistory` command line: ls, show, export, import, server, demo, gc."""
+"""The `tb-runhistory` command line: ls, show, export, import, import-mlflow, server, demo, gc."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from typing import Any
 
 from .._types import MetricKind, RunInfo, Status
 from ..errors import ConflictError, InvalidArgumentError, NotFoundError, RunHistoryError
-from ._transfer import add_parsers as add_transfer_parsers, run_export, run_import
+from ._transfer import add_parsers as add_transfer_parsers, run_export, run_import, run_import_mlflow
 from ..store import ROOTS, SQLiteStore, Store, open_store
 
 # Exit codes: 0 fine, 1 an error the store reported (not found, conflict), 2 bad usage or input,
@@ -124,7 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "server":
             return _server(args)
-        store = open_store(args.store, create=args.command in ("import", "demo"))
+        store = open_store(args.store, create=args.command in ("import", "import-mlflow", "demo"))
         if args.command == "ls":
             return _ls(store, args)
         if args.command == "show":
@@ -133,6 +133,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_export(store, args)
         if args.command == "import":
             return run_import(store, args)
+        if args.command == "import-mlflow":
+            return run_import_mlflow(store, args)
         if args.command == "demo":
             return _demo(store, args)
         if args.command == "gc":

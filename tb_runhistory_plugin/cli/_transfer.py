@@ -1,4 +1,4 @@
-"""The `tb-runhistory export` and `tb-runhistory import` subcommands (wired into the cli package)."""
+"""The `tb-runhistory export`, `import` and `import-mlflow` subcommands (wired into the cli package)."""
 
 from __future__ import annotations
 
@@ -39,6 +39,17 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     imp.add_argument("--experiment", help="experiment to import into (default: the logdir's name)")
     imp.add_argument("--store", help=_STORE_HELP)
     imp.add_argument("--json", action="store_true", help="print the import report as JSON for scripts")
+    mlf = sub.add_parser(
+        "import-mlflow",
+        help="read an MLflow store into the store",
+        description="Read an MLflow tracking store (./mlruns, file:, sqlite:///mlflow.db, ...) through MLflow's client: "
+        "experiments, nested runs, params (as properties), tags, every metric point. Importing again adds only what is new. "
+        'Needs: pip install "tb-runhistory-plugin[mlflow]".',
+    )
+    mlf.add_argument("tracking_uri", help="MLflow tracking URI or mlruns directory")
+    mlf.add_argument("--experiment", help="import only this MLflow experiment (by name; default: all)")
+    mlf.add_argument("--store", help=_STORE_HELP)
+    mlf.add_argument("--json", action="store_true", help="print the import report as JSON for scripts")
 
 
 def run_export(store: Store, args: argparse.Namespace) -> int:
@@ -76,6 +87,26 @@ def run_import(store: Store, args: argparse.Namespace) -> int:
     print(
         f"imported into experiment {report.experiment!r}: {report.runs_created} new runs, {report.runs_updated} updated, "
         f"{report.scalars:,} scalar points, {report.records:,} other records"
+    )
+    for reason, count in sorted(report.skipped.items()):
+        print(f"  skipped {count:,} {reason}")
+    for error in report.errors:
+        print(f"tb-runhistory: {error}", file=sys.stderr)
+    return 0 if report.ok else 1
+
+
+def run_import_mlflow(store: Store, args: argparse.Namespace) -> int:
+    """`tb-runhistory import-mlflow`; returns the exit code (1 when some runs could not be imported)."""
+    from ..export import import_mlflow
+
+    report = import_mlflow(args.tracking_uri, experiment=args.experiment, store=store)
+    if args.json:
+        print(json.dumps({**dataclasses.asdict(report), "ok": report.ok}, indent=2))
+        return 0 if report.ok else 1
+    names = ", ".join(repr(n) for n in report.experiments.values()) or "no experiment"
+    print(
+        f"imported {len(report.experiments)} MLflow experiments ({names}): {report.runs_created} new runs, "
+        f"{report.runs_updated} updated, {report.points:,} metric points"
     )
     for reason, count in sorted(report.skipped.items()):
         print(f"  skipped {count:,} {reason}")
