@@ -17,6 +17,7 @@ from contextlib import redirect_stderr, redirect_stdout
 
 import pytest
 
+from tb_runhistory_plugin.store import _sqlite as sqlite_backend, _sqlite_maintain as sqlite_maintain
 from tb_runhistory_plugin import Experiment, cli
 from tb_runhistory_plugin._launcher import _alive, _descendants
 from tb_runhistory_plugin.demos import run_sweep
@@ -203,16 +204,16 @@ def test_gc_fails_dead_runs_deletes_orphans_and_compacts(messy):
 
 def test_gc_reports_a_locked_database_after_doing_the_rest(messy, monkeypatch):
     path, store, *_ = messy
-    monkeypatch.setattr(cli, "_VACUUM_PATIENCE", 0.2)
+    monkeypatch.setattr(sqlite_maintain, "_VACUUM_PATIENCE", 0.2)
     writer = sqlite3.connect(store.db_path, isolation_level=None)
-    real = cli._delete_orphans
+    real = sqlite_maintain.delete_orphans
 
     def then_lock(*args, **kwargs):
         found = real(*args, **kwargs)
         writer.execute("BEGIN IMMEDIATE")  # another process starts a long write just before the VACUUM
         return found
 
-    monkeypatch.setattr(cli, "_delete_orphans", then_lock)
+    monkeypatch.setattr(sqlite_backend, "delete_orphans", then_lock)
     try:
         code, out, _ = run_cli("gc", "--store", path)
     finally:

@@ -9,7 +9,6 @@ import math
 import os
 import re
 import signal
-import sqlite3
 import sys
 import threading
 import time
@@ -19,15 +18,13 @@ from typing import Any
 from .._types import MetricKind, RunInfo, Status
 from ..errors import ConflictError, InvalidArgumentError, NotFoundError, RunHistoryError
 from ._transfer import add_parsers as add_transfer_parsers, run_export, run_import, run_import_mlflow
-from ..store import ROOTS, SQLiteStore, Store, open_store
+from ..store import ORPHAN_GRACE, ROOTS, Store, open_store
 
 # Exit codes: 0 fine, 1 an error the store reported (not found, conflict), 2 bad usage or input,
 # 130 the demo was interrupted before it served (its runs in progress were marked Canceled).
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 STALE_AFTER = 24 * 3600.0  # seconds without a heartbeat before gc marks a Running run Failed
-ORPHAN_GRACE = 3600.0  # seconds: a younger unreferenced file may be an upload in progress
-_VACUUM_PATIENCE = 60.0  # seconds gc waits for writers to let go of the database
 _STORE_HELP = "store path or URI (default: $RUNHISTORY_STORE, else ./runhistory)"
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?)\s*([smhd]?)\s*$")
 _UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
@@ -407,17 +404,17 @@ def _demo(store: Store, args: argparse.Namespace) -> int:
 def collect_garbage(
     store: Store, *, dry_run: bool = False, stale_after: float = STALE_AFTER, orphan_grace: float = ORPHAN_GRACE, now: float | None = None
 ) -> dict[str, Any]:
-    """Fail long-dead Running runs, delete unreferenced run files, compact the database; returns a report.
+    """Fail long-dead Running runs, then the store's own maintenance (unreferenced files, compaction); returns a report.
 
-    Works through the store protocol; the file and database steps apply to the embedded SQLite
-    store only (``orphaned_files`` and ``database`` are None for other backends).
+    Works through the store protocol; ``orphaned_files`` and ``database`` are None for a store whose
+    maintenance is a server's business.
     """
     now = time.time() if now is None else now
     report: dict[str, Any] = {"store": store.uri, "dry_run": dry_run, "stale_after": stale_after}
     report["stale_runs"] = _fail_stale_runs(store, dry_run=dry_run, cutoff=now - stale_after, now=now)
-    sqlite = isinstance(store, SQLiteStore)
-    report["orphaned_files"] = _delete_orphans(store, dry_run=dry_run, cutoff=now - orphan_grace) if sqlite else None
-    report["database"] = store.maintain(dry_run=dry_run)
+    maintained = store.maintain(dry_run=dry_run, orphan_grace=orphan_grace, now=now)
+    report["orphaned_files"] = None if maintained is None else maintained.pop("orphaned_files", [])
+    report["database"] = maintained
     return report
 
 
@@ -439,72 +436,6 @@ def _fail_stale_runs(store: Store, *, dry_run: bool, cutoff: float, now: float) 
                     entry["failed"] = True
             stale.append(entry)
     return stale
-
-
-def _delete_orphans(store: SQLiteStore, *, dry_run: bool, cutoff: float) -> list[dict[str, Any]]:
-    """Files under files/ that no run references, older than `cutoff` (younger ones may be uploads in progress)."""
-    root = store.real_files_root()  # never walk (and delete) through a files folder that links elsewhere
-    orphans: list[dict[str, Any]] = []
-    if not os.path.isdir(root):
-        return orphans
-    for run_dir in sorted(os.listdir(root)):
-        top = os.path.join(root, run_dir)
-        try:
-            known = {f.name for f in store.list_files(run_dir)}
-        except (NotFoundError, InvalidArgumentError):
-            known = set()  # no such run: everything below is unreferenced
-        folders: list[tuple[str, float]] = []  # (folder, mtime before anything was deleted)
-        if not os.path.isdir(top) or os.path.islink(top):
-            paths = [(top, run_dir)]
-        else:
-            for folder, _, _ in os.walk(top):
-                with contextlib.suppress(OSError):
-                    folders.append((folder, os.stat(folder).st_mtime))
-            paths = [
-                (os.path.join(folder, name), os.path.relpath(os.path.join(folder, name), top).replace(os.sep, "/"))
-                for folder, _, names in os.walk(top)
-                for name in names
-            ]
-        for path, name in sorted(paths):
-            try:
-                stat = os.lstat(path)
-            except OSError:
-                continue
-            if name in known or stat.st_mtime >= cutoff:
-                continue
-            orphans.append({"path": os.path.relpath(path, store.root).replace(os.sep, "/"), "bytes": stat.st_size})
-            if not dry_run:
-                with contextlib.suppress(FileNotFoundError):
-                    os.remove(path)
-        if not dry_run:
-            for folder, mtime in sorted(folders, key=lambda entry: -len(entry[0])):  # deepest first
-                if mtime < cutoff:  # a young folder may have just been made for an upload
-                    with contextlib.suppress(OSError):  # not empty
-                        os.rmdir(folder)
-    return orphans
-
-
-def _compact(store: SQLiteStore, *, dry_run: bool) -> dict[str, Any]:
-    """ANALYZE and VACUUM the database on a connection of our own, then truncate the write-ahead log."""
-
-    def size() -> int:
-        return sum(os.path.getsize(p) for p in (store.db_path, store.db_path + "-wal") if os.path.exists(p))
-
-    before = size()
-    conn = sqlite3.connect(store.db_path, timeout=_VACUUM_PATIENCE, isolation_level=None)
-    try:
-        free = conn.execute("PRAGMA freelist_count").fetchone()[0] * conn.execute("PRAGMA page_size").fetchone()[0]
-        result = {"bytes_before": before, "free_bytes": free, "bytes_after": before, "compacted": False}
-        if not dry_run:
-            conn.execute("ANALYZE")
-            conn.execute("VACUUM")
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            result.update(bytes_after=size(), compacted=True)
-        return result
-    except sqlite3.Error as exc:  # typically locked by a long write; the rest of gc is done, so report it
-        return {"bytes_before": before, "bytes_after": size(), "compacted": False, "error": f"could not compact {store.db_path!r}: {exc}"}
-    finally:
-        conn.close()
 
 
 def _gc(store: Store, args: argparse.Namespace) -> int:

@@ -52,7 +52,7 @@ from tensorboard.compat.proto import event_pb2
 from .._livelogs import LocalDirSink, mirror_logs, share_of
 from .._types import MetricInfo, MetricKind, RunInfo, RunSource, merge_table
 from ..errors import InvalidArgumentError
-from ..store import ROOTS, Store, resolve_store
+from ..store import Store, resolve_store
 from . import _hparams, _markdown, _sidecar
 from ._eventfile import EventFileWriter
 from ._layout import (

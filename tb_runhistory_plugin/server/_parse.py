@@ -25,7 +25,7 @@ from .._validate import (
     check_unicode,
 )
 from ..errors import InvalidArgumentError
-from ..store import _http as wire
+from ..store import wire
 
 INT64_MAX = 2**63 - 1
 _AUTO_STEP = -1  # a step of -1 on the wire means "the next step of the series"

@@ -23,7 +23,7 @@ from werkzeug.wrappers import Request, Response
 from .._validate import check_experiment_name, check_file_name, check_name
 from ..errors import InvalidArgumentError, RunHistoryError
 from ..store import Store, open_store
-from ..store import _http as wire
+from ..store import wire
 from . import _parse as parse
 
 log = logging.getLogger(__name__)

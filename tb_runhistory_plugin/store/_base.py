@@ -18,6 +18,7 @@ from .._types import (
 )
 
 ROOTS = "__roots__"  # parent_id filter meaning "runs without a parent"
+ORPHAN_GRACE = 3600.0  # seconds: a younger unreferenced run file may be an upload in progress
 
 
 class Store(abc.ABC):
@@ -165,8 +166,11 @@ class Store(abc.ABC):
             return self.put_file(run_id, name, handle.read())
 
     # -- lifecycle ---------------------------------------------------------
-    def maintain(self, *, dry_run: bool = False) -> dict[str, Any] | None:
-        """Housekeeping of the store's own files (compaction); a report, or None when it is up to a server."""
+    def maintain(self, *, dry_run: bool = False, orphan_grace: float = ORPHAN_GRACE, now: float | None = None) -> dict[str, Any] | None:
+        """Housekeeping of the store's own files (unreferenced run files older than orphan_grace seconds, compaction).
+
+        Returns a report (``orphaned_files`` lists what was deleted), or None when it is a server's business.
+        """
         return None
 
     def close(self) -> None:

@@ -23,11 +23,11 @@ from .._types import (
 )
 from ..errors import ConflictError, InvalidArgumentError, NotFoundError, StoreError
 from . import _chunks
-from ._base import depth_first
+from ._base import ORPHAN_GRACE, depth_first
 from ._pool import Pool
 from ._sql import RUN_COLUMNS, check_file_ref, record_json
 from ._sql_store import SQLStore
-from ._sqlite_maintain import compact
+from ._sqlite_maintain import compact, delete_orphans
 from ._sqlite_schema import MIGRATIONS
 
 DB_FILE = "runhistory.db"
@@ -234,11 +234,13 @@ class SQLiteStore(SQLStore):
     def _last_value(self, stored: bytes | None) -> float | None:
         return _unpack_float(stored)
 
-    def maintain(self, *, dry_run: bool = False) -> dict[str, Any]:
-        """ANALYZE, VACUUM and truncate the write-ahead log; a report of sizes (an "error" key when it could not)."""
+    def maintain(self, *, dry_run: bool = False, orphan_grace: float = ORPHAN_GRACE, now: float | None = None) -> dict[str, Any]:
+        """Delete unreferenced run files, then ANALYZE, VACUUM and truncate the WAL; a report (an "error" key when it could not compact)."""
         if self.read_only and not dry_run:
             raise StoreError(f"store {self.uri} is open read-only")
-        return compact(self.db_path, dry_run=dry_run)
+        cutoff = (time.time() if now is None else now) - orphan_grace
+        orphans = delete_orphans(self, dry_run=dry_run, cutoff=cutoff)
+        return {**compact(self.db_path, dry_run=dry_run), "orphaned_files": orphans}
 
     def close(self) -> None:
         """Close every connection this store opened (one in use closes when its call ends)."""
