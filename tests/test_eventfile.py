@@ -25,7 +25,7 @@ from tensorboard.plugins.scalar.summary_v2 import scalar_pb
 from tensorboard.util import tensor_util
 
 from tb_runhistory_plugin.errors import InvalidArgumentError, NotFoundError, StoreError
-from tb_runhistory_plugin.export import _eventfile
+from tb_runhistory_plugin.export import _eventfile, _tfrecord
 from tb_runhistory_plugin.export._eventfile import (
     EventFileCorruptError,
     EventFileTruncatedError,
@@ -216,9 +216,9 @@ def test_records_carry_tensorboards_masked_crc(tmp_path: Path) -> None:
 
 
 def test_python_crc_fallback_matches() -> None:
-    assert _eventfile._crc32c_python(b"123456789") == 0xE3069283  # the CRC-32C check value
+    assert _tfrecord._crc32c_python(b"123456789") == 0xE3069283  # the CRC-32C check value
     blob = np.random.default_rng(1).bytes(3000)
-    assert _eventfile._crc32c_python(blob) == _eventfile._crc32c(blob)
+    assert _tfrecord._crc32c_python(blob) == _tfrecord._crc32c(blob)
 
 
 def test_empty_batch_writes_nothing(tmp_path: Path) -> None:

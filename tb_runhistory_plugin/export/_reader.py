@@ -1,6 +1,6 @@
 """Reading event files that may be damaged: every intact record, and a typed problem for the rest.
 
-``_eventfile.iter_records`` stops at the first bad byte, as TensorBoard does. An importer should
+``_tfrecord.iter_records`` stops at the first bad byte, as TensorBoard does. An importer should
 not lose the rest of a file to one flipped bit, so here:
 
 - a record whose data checksum fails is skipped (its length was verified, so the next record is
@@ -24,7 +24,7 @@ import re
 import struct
 from collections.abc import Iterator
 
-from ._eventfile import EventFileCorruptError, EventFileTruncatedError, _masked_crc
+from ._tfrecord import EventFileCorruptError, EventFileTruncatedError, _masked_crc
 
 _HEADER = 12  # uint64 length + uint32 masked CRC
 _FOOTER = 4  # uint32 masked CRC of the data
