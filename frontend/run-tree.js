@@ -532,6 +532,9 @@ export class RunTree {
     const move = (/** @type {number} */ to) => {
       const next = runs[Math.max(0, Math.min(runs.length - 1, to))];
       this.anchor = next.node.id;
+      // The app re-renders on the next frame; a key pressed before that (Home, then Enter at
+      // once) must act on the row just focused, not on the focus of the last render.
+      this.state = { ...state, focus: next.node.id };
       this.callbacks.focus(next.node.id);
       this.reveal(next.node.id);
     };
