@@ -361,7 +361,7 @@ export class App {
           metrics: this.store.scalarNames(id),
         };
       });
-      this.charts.update(runs, { xAxis: s.xAxis, smoothing: s.smoothing, logScale: s.logScale, envelope: s.envelope, metricFilter: s.metricFilter });
+      this.charts.update(runs, { xAxis: s.xAxis, smoothing: s.smoothing, logScale: s.logScale, envelope: s.envelope, ignoreOutliers: s.ignoreOutliers, metricFilter: s.metricFilter });
       view = this.charts.el;
     } else if (s.view === 'sweep') {
       const focus = s.focus ? this.store.rows.get(s.focus) : undefined;

@@ -14,8 +14,9 @@
 
 import uPlot from './vendor/uPlot.esm.js';
 import { api, downloadUrl } from './api.js';
-import { buildChartData, nearestIndex } from './lib/chart-data.js';
+import { buildChartData, tooltipRows } from './lib/chart-data.js';
 import { withAlpha } from './lib/colors.js';
+import { findExtremes } from './lib/extremes.js';
 import { afterNextPaint, h, replaceChildren } from './lib/dom.js';
 import { formatCompact, formatDuration, formatNumber, formatTimestamp } from './lib/format.js';
 
@@ -36,7 +37,8 @@ import { formatCompact, formatDuration, formatNumber, formatTimestamp } from './
  * @property {XAxisMode} xAxis
  * @property {number} smoothing
  * @property {boolean} logScale
- * @property {boolean} envelope
+ * @property {boolean} envelope shade the min/max band of downsampled buckets
+ * @property {boolean} ignoreOutliers the lines alone set the y range; clipped extremes are marked at the edge
  */
 
 /**
@@ -47,7 +49,9 @@ import { formatCompact, formatDuration, formatNumber, formatTimestamp } from './
 const HEIGHT = 240; // px, the plot and its axes
 const MIN_POINTS = 100; // buckets requested at least
 const MAX_POINTS = 2000; // buckets requested at most (about one per pixel column)
-const TOOLTIP_ROWS = 12;
+const TOOLTIP_ROWS = 10; // runs listed, the nearest the cursor
+const CLIP_LABELS = 6; // clipped extremes labelled with their value, per chart
+const SNAP_PX = 5; // the tooltip snaps to a marked extreme this close to the cursor
 
 /**
  * @param {string} name CSS custom property
@@ -93,6 +97,22 @@ function cursorPoint() {
   return pt;
 }
 
+/**
+ * The first index of ascending `xs` at or after `x`.
+ * @param {ArrayLike<number>} xs
+ * @param {number} x
+ */
+function lowerBound(xs, x) {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (xs[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 export class ChartCard {
   /**
    * @param {string} metric
@@ -104,7 +124,7 @@ export class ChartCard {
     /** @type {ChartRun[]} */
     this.runs = [];
     /** @type {ChartOptions} */
-    this.options = { xAxis: 'step', smoothing: 0.6, logScale: false, envelope: true };
+    this.options = { xAxis: 'step', smoothing: 0.6, logScale: false, envelope: true, ignoreOutliers: false };
     /** @type {any} the last /compare answer */
     this.response = null;
     /** @type {ChartData | null} */
@@ -123,6 +143,8 @@ export class ChartCard {
     this.plotLayout = '';
     /** @type {string} what the last update showed */
     this.updateKey = '';
+    /** @type {Set<number>} data indices of the extremes marked in the last draw (the tooltip snaps to them) */
+    this.marked = new Set();
 
     this.title = h('div', { class: 'rh-card-title', title: metric }, metric);
     this.status = h('span', { class: 'rh-card-status' });
@@ -131,6 +153,7 @@ export class ChartCard {
     this.menu = h('details', { class: 'rh-menu' }, h('summary', { class: 'rh-btn rh-btn-small', title: 'Download the data of this chart' }, 'Download'), this.downloads);
     this.plotBox = h('div', { class: 'rh-plot', style: { height: `${HEIGHT}px` } });
     this.tooltip = h('div', { class: 'rh-tooltip', hidden: true });
+    this.clipMarks = h('div', { class: 'rh-clip-marks', 'aria-label': 'Values outside the y range' });
     this.legend = h('div', { class: 'rh-legend' });
     this.message = h('div', { class: 'rh-card-message', hidden: true });
     this.el = h(
@@ -151,7 +174,7 @@ export class ChartCard {
         }, 'Open in Scalars'),
         this.menu,
       ),
-      h('div', { class: 'rh-plot-wrap' }, this.plotBox, this.tooltip, this.message),
+      h('div', { class: 'rh-plot-wrap' }, this.plotBox, this.clipMarks, this.tooltip, this.message),
       this.legend,
     );
     /** @type {any} */ (this.el).runhistoryChart = this;
@@ -298,7 +321,7 @@ export class ChartCard {
     const chart = /** @type {ChartData} */ (this.chart);
     const o = this.options;
     const cols = chart.runs.map((r) => `${r.run}:${r.min >= 0}`).join(',');
-    return `${cols}|${o.xAxis}|${o.logScale}|${o.smoothing > 0}|${document.documentElement.dataset.theme ?? ''}`;
+    return `${cols}|${o.xAxis}|${o.logScale}|${o.smoothing > 0}|${o.envelope}|${o.ignoreOutliers}|${document.documentElement.dataset.theme ?? ''}`;
   }
 
   /**
@@ -329,11 +352,13 @@ export class ChartCard {
       series[r.smooth] = { label: r.run, stroke: color, width: 1.5, points: { show: false }, spanGaps: true, show: smoothing };
       marked.add(smoothing ? r.smooth : r.raw);
       if (r.min >= 0) {
-        // auto: false keeps the envelope out of the y range, like TensorBoard's "ignore outliers":
-        // the lines set the scale and a spike's band runs off the top, visibly.
-        series[r.min] = { label: `${r.run} min`, stroke: 'transparent', width: 0, points: { show: false }, spanGaps: true, auto: false };
-        series[r.max] = { label: `${r.run} max`, stroke: 'transparent', width: 0, points: { show: false }, spanGaps: true, auto: false };
-        bands.push({ series: [r.max, r.min], fill: withAlpha(color, 0.14) });
+        // By default the y range covers every bucket's min and max, so a spike folded into a
+        // bucket is on screen at any zoom; "Ignore outliers" lets the lines set the range, and
+        // drawExtremes marks what is clipped.
+        const auto = !this.options.ignoreOutliers;
+        series[r.min] = { label: `${r.run} min`, stroke: 'transparent', width: 0, points: { show: false }, spanGaps: true, auto };
+        series[r.max] = { label: `${r.run} max`, stroke: 'transparent', width: 0, points: { show: false }, spanGaps: true, auto };
+        if (r.band) bands.push({ series: [r.max, r.min], fill: withAlpha(color, 0.14) });
       }
     }
     const mode = this.options.xAxis;
@@ -365,9 +390,85 @@ export class ChartCard {
       hooks: {
         setCursor: [(u) => this.onCursor(u)],
         setSelect: [(u) => this.onSelect(u)],
-        draw: [() => this.onDrawn()],
+        draw: [(u) => this.drawExtremes(u), () => this.onDrawn()],
       },
     };
+  }
+
+  /**
+   * Mark the bucket extremes a line hides: a stem and a dot where a bucket's min or max stands
+   * out from its neighbours, a triangle at the plot's edge (and a label with the value) where it
+   * is outside the y range.
+   * @param {uPlot} u
+   */
+  drawExtremes(u) {
+    const chart = this.chart;
+    const { min: xMin, max: xMax } = u.scales.x;
+    const { min: yMin, max: yMax } = u.scales.y;
+    /** @type {Array<{value: number, side: 'min' | 'max', x: number, name: string}>} */
+    const clipped = [];
+    if (chart && xMin != null && xMax != null && yMin != null && yMax != null) {
+      const xs = chart.data[0];
+      const i0 = Math.max(0, lowerBound(xs, xMin) - 1);
+      const i1 = Math.min(xs.length - 1, lowerBound(xs, xMax));
+      const byId = new Map(this.runs.map((r) => [r.id, r]));
+      const dpr = devicePixelRatio || 1;
+      const { ctx } = u;
+      const { left, top, height } = u.bbox;
+      const size = 4 * dpr;
+      this.marked.clear();
+      ctx.save();
+      ctx.lineWidth = dpr;
+      for (const r of chart.runs) {
+        if (r.min < 0) continue;
+        const run = byId.get(r.run);
+        const line = chart.data[r.raw];
+        const marks = findExtremes({ line, min: chart.data[r.min], max: chart.data[r.max] }, (v) => u.valToPos(v, 'y'), { lo: yMin, hi: yMax }, i0, i1);
+        ctx.fillStyle = ctx.strokeStyle = run?.color ?? '#888';
+        for (const m of marks) {
+          this.marked.add(m.index);
+          const x = left + u.valToPos(xs[m.index], 'x') * dpr;
+          ctx.beginPath();
+          if (m.clipped) {
+            const edge = m.side === 'max' ? top : top + height;
+            const inward = m.side === 'max' ? 1 : -1;
+            ctx.moveTo(x, edge);
+            ctx.lineTo(x - size, edge + inward * size * 1.6);
+            ctx.lineTo(x + size, edge + inward * size * 1.6);
+            ctx.closePath();
+            ctx.fill();
+            clipped.push({ value: m.value, side: m.side, x: x / dpr, name: run?.name ?? r.run });
+          } else {
+            const y = u.valToPos(m.value, 'y', true);
+            ctx.moveTo(x, u.valToPos(/** @type {number} */ (line[m.index]), 'y', true));
+            ctx.lineTo(x, y);
+            ctx.stroke();
+            ctx.beginPath();
+            ctx.arc(x, y, size * 0.7, 0, 2 * Math.PI);
+            ctx.fill();
+          }
+        }
+      }
+      ctx.restore();
+    }
+    this.renderClipLabels(u, clipped);
+  }
+
+  /**
+   * Text labels for the clipped extremes farthest out.
+   * @param {uPlot} u
+   * @param {Array<{value: number, side: 'min' | 'max', x: number, name: string}>} clipped
+   */
+  renderClipLabels(u, clipped) {
+    const dpr = devicePixelRatio || 1;
+    const shown = [...clipped].sort((a, b) => Math.abs(b.value) - Math.abs(a.value)).slice(0, CLIP_LABELS);
+    const top = u.bbox.top / dpr;
+    const bottom = (u.bbox.top + u.bbox.height) / dpr;
+    replaceChildren(this.clipMarks, shown.map((c) => h('span', {
+      class: ['rh-clip-label', c.side === 'min' && 'rh-clip-label-min'],
+      title: `${c.name}: a bucket's ${c.side} is ${formatNumber(c.value)}, outside the y range ("Ignore outliers" is on)`,
+      style: { left: `${c.x + 7}px`, top: c.side === 'max' ? `${top}px` : `${bottom - 16}px` },
+    }, `${c.side === 'max' ? '▲' : '▼'} ${formatNumber(c.value)}`)));
   }
 
   onDrawn() {
@@ -407,52 +508,52 @@ export class ChartCard {
 
   /** @param {uPlot} u */
   onCursor(u) {
-    const idx = u.cursor.idx;
     const chart = this.chart;
-    if (idx === null || idx === undefined || !chart || u.cursor.left === undefined || u.cursor.left < 0) {
+    if (u.cursor.idx === null || u.cursor.idx === undefined || !chart || u.cursor.left === undefined || u.cursor.left < 0) {
       this.tooltip.hidden = true;
       this.renderLegend(null);
       return;
     }
-    const xs = chart.data[0];
+    const idx = this.snapToMark(u, u.cursor.idx, u.cursor.left);
     const smoothing = this.options.smoothing > 0;
-    const names = new Map(this.runs.map((r) => [r.id, r]));
-    /** @type {Array<{run: ChartRun, value: number, raw: number, x: number}>} */
-    const rows = [];
-    for (const r of chart.runs) {
-      const col = chart.data[r.raw];
-      const j = nearestIndex(col, idx, 200);
-      const run = names.get(r.run);
-      if (j < 0 || !run) continue;
-      const raw = /** @type {number} */ (col[j]);
-      const value = smoothing ? /** @type {number} */ (chart.data[r.smooth][j]) : raw;
-      rows.push({ run, value, raw, x: xs[j] });
-    }
-    rows.sort((a, b) => b.value - a.value);
-    this.renderLegend(new Map(rows.map((row) => [row.run.id, row.value])));
+    const near = u.cursor.top !== undefined && u.cursor.top >= 0 ? u.posToVal(u.cursor.top, 'y') : null;
+    const all = tooltipRows(chart, idx, { smoothing });
+    this.renderLegend(new Map(all.rows.map((row) => [row.run, row.value])));
+    // Many runs: the ones nearest the cursor, so the tooltip stays inside the chart.
+    const { rows, hidden } = all.rows.length > TOOLTIP_ROWS ? tooltipRows(chart, idx, { smoothing, near, limit: TOOLTIP_ROWS }) : all;
     if (rows.length === 0) {
       this.tooltip.hidden = true;
       return;
     }
+    const names = new Map(this.runs.map((r) => [r.id, r]));
+    const buckets = rows.some((row) => row.min !== null);
     const mode = this.options.xAxis;
+    const num = (/** @type {number | null} */ v, /** @type {string} */ extra = '') => h('td', { class: ['rh-num', extra] }, v === null ? '' : formatNumber(v));
     replaceChildren(
       this.tooltip,
-      h('div', { class: 'rh-tooltip-x' }, formatX(mode, xs[idx])),
+      h('div', { class: 'rh-tooltip-x' }, formatX(mode, chart.data[0][idx])),
       h(
         'table',
         null,
-        h('thead', null, h('tr', null, h('th'), h('th'), h('th', { class: 'rh-num' }, smoothing ? 'Smoothed' : 'Value'), smoothing && h('th', { class: 'rh-num' }, 'Value'), h('th', { class: 'rh-num' }, mode === 'step' ? 'Step' : ''))),
-        h('tbody', null, rows.slice(0, TOOLTIP_ROWS).map((row) => h(
+        h('thead', null, h('tr', null, h('th'), h('th'),
+          smoothing && h('th', { class: 'rh-num' }, 'Smoothed'),
+          h('th', { class: 'rh-num' }, buckets ? 'Mean' : 'Value'),
+          buckets && h('th', { class: 'rh-num' }, 'Min'),
+          buckets && h('th', { class: 'rh-num' }, 'Max'),
+          h('th', { class: 'rh-num' }, mode === 'step' ? 'Step' : ''))),
+        h('tbody', null, rows.map((row) => h(
           'tr',
           null,
-          h('td', null, h('span', { class: 'rh-swatch', style: { background: row.run.color } })),
-          h('td', { class: 'rh-tooltip-name' }, row.run.name),
-          h('td', { class: 'rh-num' }, formatNumber(row.value)),
-          smoothing && h('td', { class: 'rh-num rh-muted' }, formatNumber(row.raw)),
+          h('td', null, h('span', { class: 'rh-swatch', style: { background: names.get(row.run)?.color ?? '#888' } })),
+          h('td', { class: 'rh-tooltip-name' }, names.get(row.run)?.name ?? row.run),
+          smoothing && num(row.value),
+          num(row.mean, smoothing ? 'rh-muted' : ''),
+          buckets && num(row.min, 'rh-muted'),
+          buckets && num(row.max, 'rh-muted'),
           h('td', { class: 'rh-num rh-muted' }, mode === 'step' ? formatCompact(row.x) : ''),
         ))),
       ),
-      rows.length > TOOLTIP_ROWS && h('div', { class: 'rh-muted' }, `+${rows.length - TOOLTIP_ROWS} more`),
+      hidden > 0 && h('div', { class: 'rh-muted' }, `${hidden} more runs farther from the cursor`),
     );
     this.tooltip.hidden = false;
     const box = this.plotBox.getBoundingClientRect();
@@ -460,8 +561,31 @@ export class ChartCard {
     const top = (u.cursor.top ?? 0) + u.bbox.top / devicePixelRatio;
     const tipWidth = this.tooltip.offsetWidth;
     const x = left + 16 + tipWidth > box.width ? left - tipWidth - 16 : left + 16;
-    this.tooltip.style.left = `${Math.max(0, x)}px`;
+    this.tooltip.style.left = `${Math.max(0, Math.min(x, box.width - tipWidth))}px`;
     this.tooltip.style.top = `${Math.max(0, Math.min(top + 12, HEIGHT - this.tooltip.offsetHeight))}px`;
+  }
+
+  /**
+   * A marked spike is one bucket wide (often one pixel): within a few pixels of one, the tooltip
+   * shows that bucket rather than the neighbour the cursor happens to be nearest.
+   * @param {uPlot} u
+   * @param {number} idx
+   * @param {number} left cursor x, CSS px in the plot area
+   */
+  snapToMark(u, idx, left) {
+    if (this.marked.size === 0 || !this.chart) return idx;
+    const xs = this.chart.data[0];
+    let best = idx;
+    let bestDistance = SNAP_PX + 1;
+    for (let j = Math.max(0, idx - 50); j <= Math.min(xs.length - 1, idx + 50); j++) {
+      if (!this.marked.has(j)) continue;
+      const distance = Math.abs(u.valToPos(xs[j], 'x') - left);
+      if (distance < bestDistance) {
+        best = j;
+        bestDistance = distance;
+      }
+    }
+    return best;
   }
 
   /** @param {Map<string, number> | null} [hover] values at the cursor; otherwise last values */

@@ -42,7 +42,7 @@ export class ChartsView {
     /** @type {SelectedRun[]} */
     this.runs = [];
     /** @type {ChartOptions & {metricFilter: string}} */
-    this.options = { xAxis: 'step', smoothing: 0.6, logScale: false, envelope: true, metricFilter: '' };
+    this.options = { xAxis: 'step', smoothing: 0.6, logScale: false, envelope: true, ignoreOutliers: false, metricFilter: '' };
 
     this.metricFilter = /** @type {HTMLInputElement} */ (h('input', {
       class: 'rh-input',
@@ -65,6 +65,7 @@ export class ChartsView {
     }, label));
     this.logBox = /** @type {HTMLInputElement} */ (h('input', { type: 'checkbox', on: { change: () => this.callbacks.setState({ logScale: this.logBox.checked }) } }));
     this.bandBox = /** @type {HTMLInputElement} */ (h('input', { type: 'checkbox', on: { change: () => this.callbacks.setState({ envelope: this.bandBox.checked }) } }));
+    this.outlierBox = /** @type {HTMLInputElement} */ (h('input', { type: 'checkbox', on: { change: () => this.callbacks.setState({ ignoreOutliers: this.outlierBox.checked }) } }));
     this.selectionBar = h('div', { class: 'rh-selection' });
     this.grid = h('div', { class: 'rh-chart-grid' });
     this.empty = h('div', { class: 'rh-empty', hidden: true });
@@ -79,6 +80,7 @@ export class ChartsView {
         h('div', { class: 'rh-control rh-segmented', role: 'group', 'aria-label': 'Horizontal axis' }, h('span', null, 'X'), this.xButtons),
         h('label', { class: 'rh-control' }, this.logBox, h('span', null, 'Log scale')),
         h('label', { class: 'rh-control', title: 'Shade the min/max of the points each drawn bucket stands for, so spikes show' }, this.bandBox, h('span', null, 'Min/max band')),
+        h('label', { class: 'rh-control', title: 'Let the lines set the y range; extremes outside it are marked at the edge with their values' }, this.outlierBox, h('span', null, 'Ignore outliers')),
       ),
       this.selectionBar,
       this.empty,
@@ -115,6 +117,7 @@ export class ChartsView {
     for (const button of this.xButtons) button.classList.toggle('rh-seg-on', button.dataset.x === options.xAxis);
     this.logBox.checked = options.logScale;
     this.bandBox.checked = options.envelope;
+    this.outlierBox.checked = options.ignoreOutliers;
     this.renderSelection();
 
     const match = metricMatcher(options.metricFilter);
@@ -136,7 +139,7 @@ export class ChartsView {
         this.cards.delete(metric);
       }
     }
-    const chartOptions = { xAxis: options.xAxis, smoothing: options.smoothing, logScale: options.logScale, envelope: options.envelope };
+    const chartOptions = { xAxis: options.xAxis, smoothing: options.smoothing, logScale: options.logScale, envelope: options.envelope, ignoreOutliers: options.ignoreOutliers };
     const ChartCard = this.ChartCard;
     if (metrics.length && !ChartCard) {
       this.loadCharts();

@@ -32,6 +32,7 @@ const MAX_SMOOTHING = 0.999;
  * @property {XAxisMode} xAxis
  * @property {boolean} logScale
  * @property {boolean} envelope draw the min/max band of downsampled buckets
+ * @property {boolean} ignoreOutliers the lines alone set the y range (clipped extremes stay marked)
  * @property {string} metricFilter regex (or text) over metric names shown as charts
  * @property {ViewName} view
  * @property {string | null} sweepX sweep column key on the scatter's x axis
@@ -54,6 +55,7 @@ export const DEFAULT_STATE = Object.freeze({
   xAxis: 'step',
   logScale: false,
   envelope: true,
+  ignoreOutliers: false,
   metricFilter: '',
   view: 'charts',
   sweepX: null,
@@ -97,6 +99,7 @@ export function stateToMap(state) {
   if (state.xAxis !== d.xAxis) out.set('x', state.xAxis);
   if (state.logScale !== d.logScale) out.set('log', state.logScale);
   if (state.envelope !== d.envelope) out.set('band', state.envelope);
+  if (state.ignoreOutliers !== d.ignoreOutliers) out.set('outl', state.ignoreOutliers);
   if (state.metricFilter) out.set('mf', state.metricFilter);
   if (state.view !== d.view) out.set('view', state.view);
   if (state.sweepX) out.set('sx', state.sweepX);
@@ -132,6 +135,7 @@ export function stateFromMap(map) {
     xAxis: X_AXIS_MODES.includes(/** @type {XAxisMode} */ (x)) ? /** @type {XAxisMode} */ (x) : d.xAxis,
     logScale: readBool(map, 'log', d.logScale),
     envelope: readBool(map, 'band', d.envelope),
+    ignoreOutliers: readBool(map, 'outl', d.ignoreOutliers),
     metricFilter: readString(map, 'mf', ''),
     view: VIEWS.includes(/** @type {ViewName} */ (view)) ? /** @type {ViewName} */ (view) : d.view,
     sweepX: text('sx') || null,

@@ -1,0 +1,110 @@
+"""End-to-end: the Run History tab shows what is stored, at any zoom and with any number of runs.
+
+Same harness as test_e2e_browser.py (its fixtures and helpers are imported from there): a real
+TensorBoard over a real SQLite store, driven in headless Chromium. Assertions read what a user
+sees: pixels on the chart canvas, visible text, counted elements.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import types
+
+import pytest
+
+pytest.importorskip("playwright.sync_api", reason="pip install playwright (the browser tests drive Chromium with it)")
+from playwright.sync_api import expect
+
+from tb_runhistory_plugin import Experiment
+from tensorboard_server import serve_tensorboard
+from test_e2e_browser import TIMEOUT_MS, browser, chart_snapshot, open_tab, page, plugin_frame, row  # noqa: F401 - fixtures
+
+SPIKY_POINTS = 500_000  # hundreds of points per drawn bucket at full zoom-out
+SPIKE_STEP = 271_828
+SPIKE = 1000.0
+ORANGE = (255, 112, 67)  # the first run colour, #ff7043
+
+
+def spiky_value(step: int) -> float:
+    """Values near 1, and one spike of 1,000."""
+    return SPIKE if step == SPIKE_STEP else 1 + 0.02 * math.sin(step / 1000)
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    """One experiment: a long series with a single spike."""
+    root = tmp_path_factory.mktemp("truth")
+    store = str(root / "store")
+    exp = Experiment("truth", store=store)
+    with exp.start_logging(display_name="spiky") as run:
+        run.log_list("train/loss", [spiky_value(s) for s in range(SPIKY_POINTS)])
+    return types.SimpleNamespace(store=store, logdir=str(root / "logdir"), exp=exp)
+
+
+@pytest.fixture(scope="module")
+def tensorboard_url(data):
+    with serve_tensorboard(data.logdir, "--runhistory_store", data.store) as url:
+        yield url
+
+
+def card_of(frame, metric):
+    return frame.locator(f'.rh-chart-card[data-metric="{metric}"]')
+
+
+def colour_pixels(card, box, colour=ORANGE, tolerance=14):
+    """Opaque pixels of `colour` on the chart canvas inside `box` (CSS px relative to the plot area)."""
+    return card.locator("canvas").evaluate(
+        """(canvas, [box, colour, tolerance]) => {
+            const chart = canvas.closest('.rh-chart-card').runhistoryChart;
+            const dpr = devicePixelRatio, bbox = chart.plot.bbox;
+            const x0 = Math.max(0, Math.round(bbox.left + box.left * dpr)), y0 = Math.max(0, Math.round(bbox.top + box.top * dpr));
+            const w = Math.max(1, Math.round(box.width * dpr)), h = Math.max(1, Math.round(box.height * dpr));
+            const {data} = canvas.getContext('2d').getImageData(x0, y0, w, h);
+            let n = 0;
+            for (let i = 0; i < data.length; i += 4) {
+                if (Math.abs(data[i] - colour[0]) < tolerance && Math.abs(data[i + 1] - colour[1]) < tolerance
+                    && Math.abs(data[i + 2] - colour[2]) < tolerance && data[i + 3] > 200) n++;
+            }
+            return n;
+        }""",
+        [box, list(colour), tolerance],
+    )
+
+
+def plot_geometry(card, x_value):
+    """The plot area's size and the CSS x of a data value in it."""
+    return card.evaluate(
+        """(el, x) => { const u = el.runhistoryChart.plot; return {x: u.valToPos(x, 'x'), width: u.bbox.width / devicePixelRatio, height: u.bbox.height / devicePixelRatio}; }""",
+        x_value,
+    )
+
+
+def test_a_spike_is_visible_at_full_zoom_out_and_the_tooltip_shows_the_bucket(page, tensorboard_url):
+    frame = open_tab(page, tensorboard_url)
+    row(frame, "spiky").click()
+    card = card_of(frame, "train/loss")
+    snap = chart_snapshot(page, "train/loss", "s => s.runs.length === 1 && s.runs[0].downsampled")
+    assert snap["runs"][0]["total"] == SPIKY_POINTS and len(snap["xs"]) < 5000
+    spike_bucket = max(range(len(snap["xs"])), key=lambda i: snap["runs"][0]["max"][i] or 0)
+    assert snap["runs"][0]["max"][spike_bucket] == SPIKE  # the store kept it; now it must show
+    geo = plot_geometry(card, snap["xs"][spike_bucket])  # where the spike's bucket is drawn
+    # The spike reaches the top of the plot, drawn opaque in the run's colour (not a faint band).
+    top = {"left": geo["x"] - 4, "top": 0, "width": 8, "height": geo["height"] * 0.15}
+    assert colour_pixels(card, top) >= 3
+    # Nowhere else does the run reach that high: the line of values near 1 sits at the bottom.
+    elsewhere = {"left": 0, "top": 0, "width": geo["x"] - 12, "height": geo["height"] * 0.5}
+    assert colour_pixels(card, elsewhere) == 0
+    # Hovering the spike's bucket: the tooltip gives its min, max and mean.
+    over = card.locator(".u-over").bounding_box()
+    page.mouse.move(over["x"] + geo["x"], over["y"] + geo["height"] * 0.5)
+    tooltip = card.locator(".rh-tooltip")
+    expect(tooltip).to_be_visible()
+    expect(tooltip.locator("th")).to_contain_text(["Mean", "Min", "Max"])
+    expect(tooltip.locator("tbody tr").first).to_contain_text("1000")
+    # "Ignore outliers" lets the lines set the scale; the clipped spike stays marked, with its value.
+    frame.get_by_label("Ignore outliers").check()
+    mark = card.locator(".rh-clip-label")
+    expect(mark).to_have_count(1)
+    expect(mark).to_have_text(re.compile(r"1000"))
+    assert colour_pixels(card, {"left": geo["x"] - 6, "top": 0, "width": 12, "height": 8}) >= 3
