@@ -26,6 +26,15 @@ SPIKE = 1000.0
 ORANGE = (255, 112, 67)  # the first run colour, #ff7043
 
 
+GRID = [(width, depth) for width in (1, 2, 4, 8) for depth in (1, 2, 3, 4)]  # 16 children, 4 at each width
+BLUE = (25, 118, 210)  # the sweep's points, --rh-blue #1976d2
+
+
+def grid_loss(width: int, depth: int) -> float:
+    """The final val/loss of a grid child: distinct for every child, so no two points overlap."""
+    return depth + width / 10
+
+
 def spiky_value(step: int) -> float:
     """Values near 1, and one spike of 1,000."""
     return SPIKE if step == SPIKE_STEP else 1 + 0.02 * math.sin(step / 1000)
@@ -33,12 +42,17 @@ def spiky_value(step: int) -> float:
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
-    """One experiment: a long series with a single spike."""
+    """One experiment: a long series with a single spike; a 16-child grid sweep."""
     root = tmp_path_factory.mktemp("truth")
     store = str(root / "store")
     exp = Experiment("truth", store=store)
     with exp.start_logging(display_name="spiky") as run:
         run.log_list("train/loss", [spiky_value(s) for s in range(SPIKY_POINTS)])
+    grid = exp.start_logging(display_name="grid")
+    for width, depth in GRID:
+        with grid.child_run(f"grid-w{width}-d{depth}", properties={"width": width, "depth": depth}) as child:
+            child.log_list("val/loss", [grid_loss(width, depth) + 1 / (s + 1) for s in range(20)])
+    grid.complete()
     return types.SimpleNamespace(store=store, logdir=str(root / "logdir"), exp=exp)
 
 
@@ -108,3 +122,58 @@ def test_a_spike_is_visible_at_full_zoom_out_and_the_tooltip_shows_the_bucket(pa
     expect(mark).to_have_count(1)
     expect(mark).to_have_text(re.compile(r"1000"))
     assert colour_pixels(card, {"left": geo["x"] - 6, "top": 0, "width": 12, "height": 8}) >= 3
+
+
+def count_blobs(locator, colour, tolerance=40, min_size=20):
+    """Connected patches of `colour` on a canvas (the drawn points), with each patch's size in px."""
+    return locator.evaluate(
+        """(canvas, [colour, tolerance, minSize]) => {
+            const {width, height} = canvas;
+            const {data} = canvas.getContext('2d').getImageData(0, 0, width, height);
+            const on = new Uint8Array(width * height);
+            for (let i = 0; i < on.length; i++) {
+                const k = i * 4;
+                // points are translucent fills over white with an opaque rim: match the hue loosely
+                on[i] = data[k + 3] > 100 && Math.abs(data[k] - colour[0]) < tolerance && Math.abs(data[k + 1] - colour[1]) < tolerance && Math.abs(data[k + 2] - colour[2]) < tolerance ? 1 : 0;
+            }
+            const sizes = [];
+            const stack = [];
+            for (let start = 0; start < on.length; start++) {
+                if (on[start] !== 1) continue;
+                let size = 0;
+                on[start] = 2;
+                stack.push(start);
+                while (stack.length) {
+                    const i = stack.pop();
+                    size++;
+                    const x = i % width, y = (i - x) / width;
+                    for (const [dx, dy] of [[1, 0], [-1, 0], [0, 1], [0, -1]]) {
+                        const nx = x + dx, ny = y + dy;
+                        if (nx < 0 || ny < 0 || nx >= width || ny >= height) continue;
+                        const j = ny * width + nx;
+                        if (on[j] === 1) { on[j] = 2; stack.push(j); }
+                    }
+                }
+                if (size >= minSize) sizes.push(size);
+            }
+            return sizes;
+        }""",
+        [list(colour), tolerance, min_size],
+    )
+
+
+def test_the_sweep_scatter_draws_every_child_whole(page, tensorboard_url):
+    frame = open_tab(page, tensorboard_url)
+    row(frame, "grid").click()
+    frame.locator(".rh-tab", has_text="Sweep").click()
+    expect(frame.locator(".rh-sweep-table tbody tr")).to_have_count(len(GRID), timeout=TIMEOUT_MS)
+    frame.locator(".rh-sweep select").first.select_option("property:width")
+    frame.locator(".rh-sweep select").nth(1).select_option("scalar:val/loss")
+    plot = frame.locator(".rh-scatter")
+    plugin_frame(page).wait_for_function(
+        "() => { const el = document.querySelector('.rh-scatter'); return el && el.runhistorySweep && el.runhistorySweep.points().xs.length === 16; }", timeout=TIMEOUT_MS
+    )
+    # Every child is a whole dot on the canvas, those at the largest width too.
+    sizes = count_blobs(plot.locator("canvas"), BLUE)
+    assert len(sizes) == len(GRID), sizes
+    assert min(sizes) > 0.6 * max(sizes), sizes  # none cut in half at the plot's edge
