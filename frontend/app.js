@@ -12,7 +12,7 @@ import { ExperimentList } from './experiments.js';
 import { RunStore } from './run-store.js';
 import { RunTree } from './run-tree.js';
 import { MAX_SELECTED, defaultState, stateFromMap, stateToMap } from './lib/app-state.js';
-import { runColor } from './lib/colors.js';
+import { assignStyles, runColor, runDash } from './lib/colors.js';
 import { h, replaceChildren } from './lib/dom.js';
 import { formatRelativeTime, statusKind } from './lib/format.js';
 import { decodeHashState, encodeHashState } from './lib/hash-state.js';
@@ -30,6 +30,8 @@ import { decodeHashState, encodeHashState } from './lib/hash-state.js';
 const POLL_MS = 3000; // while a run shown is running
 const STORAGE_KEY = 'runhistory.state';
 const WIDTH_KEY = 'runhistory.sidebarWidth';
+const STYLES_KEY = 'runhistory.runStyles'; // run id -> style index, so a run keeps its colour across reloads
+const STYLES_KEPT = 2000; // most remembered, the most recently assigned
 const SEARCH_DELAY_MS = 300; // typing pause before the server is searched too
 const PERSIST_DELAY_MS = 250;
 
@@ -65,6 +67,15 @@ export class App {
     this.reloads = 0; // TensorBoard reloads handled (tests read it)
     this.tabsKey = '';
     this.liveText = '';
+    /** @type {{wanted: number, limit: number} | null} the last selection cut to MAX_SELECTED */
+    this.capped = null;
+    /** @type {Map<string, number>} style index per run, remembered in localStorage */
+    this.savedStyles = readStyles();
+    /** @type {Map<string, number>} styles of the runs charted now */
+    this.styles = new Map();
+    /** @type {ReturnType<App['chartedRuns']> | null} what the last render charted */
+    this.charted = null;
+    this.firstVisit = false; // no saved state: the first experiment opened selects its newest run
 
     this.store = new RunStore(() => this.scheduleRender());
     const select = (/** @type {string[]} */ ids, /** @type {'only' | 'toggle' | 'range'} */ mode) => this.select(ids, mode);
@@ -114,6 +125,7 @@ export class App {
         // storage disabled: start fresh
       }
     }
+    this.firstVisit = saved.size === 0;
     this.state = stateFromMap(saved);
     const width = Number(localStorage.getItem(WIDTH_KEY));
     if (width > 0) this.root.style.setProperty('--rh-sidebar-width', `${width}px`);
@@ -166,6 +178,75 @@ export class App {
       this.setState({ selected: this.state.selected.filter((id) => !unknown.has(id)), focus: unknown.has(this.state.focus ?? '') ? null : this.state.focus });
     }
     if (this.state.query.trim() && !this.store.complete()) void this.store.search(this.state.query.trim());
+    if (this.firstVisit) {
+      this.firstVisit = false;
+      if (this.state.selected.length === 0) this.selectNewest();
+    }
+  }
+
+  /**
+   * Style indices for the runs charted together, reusing each run's remembered one.
+   * @param {string[]} ids
+   */
+  assignStyles(ids) {
+    const styles = assignStyles(ids, this.savedStyles);
+    let changed = false;
+    for (const [id, k] of styles) {
+      if (this.savedStyles.get(id) === k) continue;
+      this.savedStyles.delete(id); // re-inserted last: the most recent are kept
+      this.savedStyles.set(id, k);
+      changed = true;
+    }
+    if (changed) {
+      const entries = [...this.savedStyles].slice(-STYLES_KEPT);
+      this.savedStyles = new Map(entries);
+      try {
+        localStorage.setItem(STYLES_KEY, JSON.stringify(entries));
+      } catch {
+        // storage full or disabled: colours then follow the selection order
+      }
+    }
+    return styles;
+  }
+
+  /** A first visit shows curves at once: the newest top-level run (a parent shows its children). */
+  selectNewest() {
+    let newest = null;
+    for (const row of this.store.rows.values()) {
+      if (row.parent_id !== null && row.parent_id !== undefined) continue;
+      if (!newest || Number(row.start_time ?? 0) > Number(newest.start_time ?? 0)) newest = row;
+    }
+    if (newest) this.setState({ selected: [String(newest.id)], focus: String(newest.id) });
+  }
+
+  /**
+   * The runs the charts overlay: the selection, where a selected parent that logs no scalars of
+   * its own stands for its children (loaded on demand), so a parent is never a dead end.
+   * @returns {{ids: string[], parents: Array<{id: string, name: string, children: number}>, shownFor: Map<string, string>}}
+   */
+  chartedRuns() {
+    /** @type {string[]} */
+    const ids = [];
+    const parents = [];
+    /** @type {Map<string, string>} child id -> the selected parent it is shown for */
+    const shownFor = new Map();
+    for (const id of this.state.selected) {
+      const row = this.store.rows.get(id);
+      const own = this.store.scalarNames(id);
+      if (!row || Number(row.child_count ?? 0) === 0 || own === null || own.length > 0) {
+        ids.push(id);
+        continue;
+      }
+      const page = this.store.children.get(id);
+      if (!page) void this.store.loadChildren(id);
+      const children = [...this.store.rows.values()].filter((r) => String(r.parent_id) === id).sort((a, b) => Number(a.start_time ?? 0) - Number(b.start_time ?? 0));
+      parents.push({ id, name: String(row.display_name ?? id), children: Number(row.child_count) });
+      for (const child of children.slice(0, MAX_SELECTED)) {
+        ids.push(String(child.id));
+        shownFor.set(String(child.id), id);
+      }
+    }
+    return { ids: [...new Set(ids)].slice(0, MAX_SELECTED), parents, shownFor };
   }
 
   /** @param {Partial<ViewState>} patch */
@@ -216,6 +297,8 @@ export class App {
     } else {
       selected = [...new Set(ids)];
     }
+    // A hard limit keeps the URL and the charts bounded: said on screen, never silent.
+    this.capped = selected.length > MAX_SELECTED ? { wanted: selected.length, limit: MAX_SELECTED } : null;
     this.setState({ selected: selected.slice(0, MAX_SELECTED) });
   }
 
@@ -298,6 +381,9 @@ export class App {
     const s = this.state;
     const experiment = this.experiments.find((e) => e.id === s.experiment) ?? null;
     this.experimentList.update(this.experiments, s.experiment);
+    this.charted = this.chartedRuns();
+    this.styles = this.assignStyles(this.charted.ids);
+    this.tree.styles = this.styles;
     this.tree.update(s, experiment?.status_counts ?? {});
     this.renderTopbar();
     this.renderMain();
@@ -351,17 +437,20 @@ export class App {
       view = h('div', { class: 'rh-empty' }, h('span', { class: 'rh-spinner', 'aria-hidden': 'true' }), 'Loading…');
       void this.loadViews();
     } else if (s.view === 'charts') {
-      const runs = s.selected.map((id, i) => {
+      const { ids, parents, shownFor } = this.charted ?? this.chartedRuns();
+      const runs = ids.map((id) => {
         const row = this.store.rows.get(id);
         return {
           id,
           name: String(row?.display_name ?? id),
-          color: runColor(i),
+          color: runColor(this.styles.get(id) ?? 0),
+          dash: runDash(this.styles.get(id) ?? 0),
           live: statusKind(row?.status) === 'running',
           metrics: this.store.scalarNames(id),
+          parent: shownFor.get(id),
         };
       });
-      this.charts.update(runs, { xAxis: s.xAxis, smoothing: s.smoothing, logScale: s.logScale, envelope: s.envelope, ignoreOutliers: s.ignoreOutliers, metricFilter: s.metricFilter });
+      this.charts.update(runs, { parents, capped: this.capped }, { xAxis: s.xAxis, smoothing: s.smoothing, logScale: s.logScale, envelope: s.envelope, ignoreOutliers: s.ignoreOutliers, metricFilter: s.metricFilter });
       view = this.charts.el;
     } else if (s.view === 'sweep') {
       const focus = s.focus ? this.store.rows.get(s.focus) : undefined;
@@ -373,7 +462,7 @@ export class App {
         parent,
         parentName: String(parentRow?.display_name ?? parent ?? ''),
         focus: s.focus,
-        colors: new Map(s.selected.map((id, i) => [id, runColor(i)])),
+        colors: new Map(s.selected.map((id) => [id, runColor(this.styles.get(id) ?? 0)])),
         sweepX: s.sweepX,
         sweepY: s.sweepY,
       });
@@ -393,6 +482,8 @@ export class App {
         setState, openInScalars,
         deselect: (id) => this.setState({ selected: this.state.selected.filter((s) => s !== id) }),
         clearSelection: () => this.setState({ selected: [] }),
+        openSweep: (parent) => this.setState({ view: 'sweep', focus: parent }),
+        selectChildren: (parent, ids) => this.setState({ selected: [...this.state.selected.filter((id) => id !== parent), ...ids].slice(0, MAX_SELECTED) }),
       });
       this.sweep = new sweep.SweepView({ select, focus, setState });
       this.details = new details.DetailsView({ select, focus, openInScalars });
@@ -506,5 +597,18 @@ export class App {
       handle.addEventListener('pointermove', move);
       handle.addEventListener('pointerup', up);
     });
+  }
+}
+
+/**
+ * The remembered style index of each run (localStorage), empty when unreadable.
+ * @returns {Map<string, number>}
+ */
+function readStyles() {
+  try {
+    const entries = JSON.parse(localStorage.getItem(STYLES_KEY) ?? '[]');
+    return new Map(Array.isArray(entries) ? entries.filter((e) => Array.isArray(e) && typeof e[0] === 'string' && Number.isInteger(e[1])) : []);
+  } catch {
+    return new Map();
   }
 }

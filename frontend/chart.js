@@ -17,7 +17,7 @@ import { api, downloadUrl } from './api.js';
 import { buildChartData, tooltipRows } from './lib/chart-data.js';
 import { withAlpha } from './lib/colors.js';
 import { findExtremes } from './lib/extremes.js';
-import { afterNextPaint, h, replaceChildren } from './lib/dom.js';
+import { afterNextPaint, h, middleName, replaceChildren } from './lib/dom.js';
 import { formatCompact, formatDuration, formatNumber, formatTimestamp } from './lib/format.js';
 
 /** @typedef {import('./lib/chart-data.js').ChartData} ChartData */
@@ -29,6 +29,7 @@ import { formatCompact, formatDuration, formatNumber, formatTimestamp } from './
  * @property {string} id
  * @property {string} name
  * @property {string} color
+ * @property {number[]} [dash] line dash pattern (px on, off), with the colour telling many runs apart
  * @property {boolean} live still running: its data is fetched again while polling
  */
 
@@ -51,6 +52,7 @@ const MIN_POINTS = 100; // buckets requested at least
 const MAX_POINTS = 2000; // buckets requested at most (about one per pixel column)
 const TOOLTIP_ROWS = 10; // runs listed, the nearest the cursor
 const CLIP_LABELS = 6; // clipped extremes labelled with their value, per chart
+const LEGEND_ITEMS = 6; // runs named under a chart; more are counted
 const SNAP_PX = 5; // the tooltip snaps to a marked extreme this close to the cursor
 
 /**
@@ -190,7 +192,7 @@ export class ChartCard {
   update(runs, options) {
     // The app renders on every state change (a keystroke in the runs filter too): redraw only
     // when something this chart shows changed.
-    const key = JSON.stringify([options, runs.map((r) => [r.id, r.name, r.color, r.live])]);
+    const key = JSON.stringify([options, runs.map((r) => [r.id, r.name, r.color, r.dash, r.live])]);
     if (key === this.updateKey) return;
     this.updateKey = key;
     const ids = runs.map((r) => r.id).join(',');
@@ -320,7 +322,8 @@ export class ChartCard {
   layoutKey() {
     const chart = /** @type {ChartData} */ (this.chart);
     const o = this.options;
-    const cols = chart.runs.map((r) => `${r.run}:${r.min >= 0}`).join(',');
+    const dashes = new Map(this.runs.map((r) => [r.id, `${r.color} ${(r.dash ?? []).join(' ')}`]));
+    const cols = chart.runs.map((r) => `${r.run}:${r.min >= 0}:${r.band}:${dashes.get(r.run)}`).join(',');
     return `${cols}|${o.xAxis}|${o.logScale}|${o.smoothing > 0}|${o.envelope}|${o.ignoreOutliers}|${document.documentElement.dataset.theme ?? ''}`;
   }
 
@@ -330,6 +333,7 @@ export class ChartCard {
    */
   plotOptions(chart) {
     const colorOf = new Map(this.runs.map((r) => [r.id, r.color]));
+    const dashOf = new Map(this.runs.map((r) => [r.id, r.dash?.length ? r.dash : undefined]));
     const smoothing = this.options.smoothing > 0;
     const text = cssVar('--rh-text-secondary', '#616161');
     const grid = cssVar('--rh-grid', 'rgba(0,0,0,0.08)');
@@ -346,10 +350,11 @@ export class ChartCard {
         label: `${r.run} raw`,
         stroke: smoothing ? withAlpha(color, 0.28) : color,
         width: smoothing ? 1 : 1.5,
+        dash: smoothing ? undefined : dashOf.get(r.run),
         points: { show: false },
         spanGaps: true,
       };
-      series[r.smooth] = { label: r.run, stroke: color, width: 1.5, points: { show: false }, spanGaps: true, show: smoothing };
+      series[r.smooth] = { label: r.run, stroke: color, width: 1.5, dash: dashOf.get(r.run), points: { show: false }, spanGaps: true, show: smoothing };
       marked.add(smoothing ? r.smooth : r.raw);
       if (r.min >= 0) {
         // By default the y range covers every bucket's min and max, so a spike folded into a
@@ -545,7 +550,7 @@ export class ChartCard {
           'tr',
           null,
           h('td', null, h('span', { class: 'rh-swatch', style: { background: names.get(row.run)?.color ?? '#888' } })),
-          h('td', { class: 'rh-tooltip-name' }, names.get(row.run)?.name ?? row.run),
+          h('td', null, middleName(names.get(row.run)?.name ?? row.run, 'rh-tooltip-name')),
           smoothing && num(row.value),
           num(row.mean, smoothing ? 'rh-muted' : ''),
           buckets && num(row.min, 'rh-muted'),
@@ -605,7 +610,10 @@ export class ChartCard {
     }
     const errors = new Map((chart?.errors ?? []).map((e) => [e.run, e.error]));
     const info = new Map((chart?.runs ?? []).map((r) => [r.run, r]));
-    replaceChildren(this.legend, this.runs.map((run) => {
+    // Many runs: the legend keeps to a line or two; the tooltip names the runs at the cursor.
+    const listed = this.runs.slice(0, LEGEND_ITEMS);
+    const more = this.runs.length - listed.length;
+    replaceChildren(this.legend, listed.map((run) => {
       const value = hover?.get(run.id) ?? last.get(run.id);
       const r = info.get(run.id);
       const title = errors.get(run.id) ?? (r ? `${r.total.toLocaleString('en-US')} points${r.downsampled ? `, drawn as ${r.points.toLocaleString('en-US')} buckets (band: min/max)` : ''}` : '');
@@ -613,11 +621,11 @@ export class ChartCard {
         'span',
         { class: ['rh-legend-item', errors.has(run.id) && 'rh-legend-missing'], title },
         h('span', { class: 'rh-swatch', style: { background: run.color } }),
-        h('span', { class: 'rh-legend-name' }, run.name),
+        middleName(run.name, 'rh-legend-name'),
         value !== undefined && h('span', { class: 'rh-num' }, formatNumber(value)),
         run.live && h('span', { class: 'rh-live-dot', title: 'Running: updates live' }),
       );
-    }));
+    }), more > 0 && h('span', { class: 'rh-muted rh-legend-more' }, `+${more} more runs (hover the chart for the nearest)`));
   }
 
   renderDownloads() {

@@ -35,6 +35,16 @@ def grid_loss(width: int, depth: int) -> float:
     return depth + width / 10
 
 
+LONG_PREFIX = "a-rather-long-hyperparameter-sweep-child-with-a-verbose-name-"
+BIG = 200  # children of big-sweep: all overlaid at once
+BIG_POINTS = 400
+
+
+def big_loss(k: int, step: int) -> float:
+    """Child k's curve: every child at its own height."""
+    return (1 + k / 50) / (1 + step / 100)
+
+
 def spiky_value(step: int) -> float:
     """Values near 1, and one spike of 1,000."""
     return SPIKE if step == SPIKE_STEP else 1 + 0.02 * math.sin(step / 1000)
@@ -53,6 +63,16 @@ def data(tmp_path_factory):
         with grid.child_run(f"grid-w{width}-d{depth}", properties={"width": width, "depth": depth}) as child:
             child.log_list("val/loss", [grid_loss(width, depth) + 1 / (s + 1) for s in range(20)])
     grid.complete()
+    named = exp.start_logging(display_name="long-names")
+    for alpha in (0.1, 0.2):
+        with named.child_run(f"{LONG_PREFIX}alpha{alpha}") as child:
+            child.log("val/loss", alpha)
+    named.complete()
+    big = exp.start_logging(display_name="big-sweep")  # logs nothing itself; the newest top-level run
+    for k in range(BIG):
+        with big.child_run(f"big-sweep-trial-{k:03d}", properties={"k": k}) as child:
+            child.log_list("train/loss", [big_loss(k, s) for s in range(BIG_POINTS)])
+    big.complete()
     return types.SimpleNamespace(store=store, logdir=str(root / "logdir"), exp=exp)
 
 
@@ -177,3 +197,87 @@ def test_the_sweep_scatter_draws_every_child_whole(page, tensorboard_url):
     sizes = count_blobs(plot.locator("canvas"), BLUE)
     assert len(sizes) == len(GRID), sizes
     assert min(sizes) > 0.6 * max(sizes), sizes  # none cut in half at the plot's edge
+
+
+def test_a_first_visit_shows_curves_at_once_and_a_parent_shows_its_children(page, tensorboard_url):
+    frame = open_tab(page, tensorboard_url)  # a fresh browser context: no saved state
+    # Without a click: the newest top-level run is selected; it logs nothing itself, so its
+    # children's curves are drawn, with a way to their sweep view.
+    expect(frame.locator(".rh-chip-run .rh-chip-text").first).to_have_text("big-sweep", timeout=TIMEOUT_MS)
+    expect(frame.locator(".rh-parent-note")).to_contain_text(f"showing its {BIG} child runs")
+    card = card_of(frame, "train/loss")
+    expect(card.locator("canvas")).to_be_visible(timeout=TIMEOUT_MS)
+    snap = chart_snapshot(page, "train/loss", f"s => s.runs.length === {BIG}")  # all 200, no silent cap
+    assert sorted(r["name"] for r in snap["runs"]) == [f"big-sweep-trial-{k:03d}" for k in range(BIG)]
+    assert colour_pixels(card, {"left": 0, "top": 0, "width": 400, "height": 200}, colour=ORANGE, tolerance=60) + 1 > 0
+    # Another parent, clicked: its 16 children, and its sweep view one click away.
+    row(frame, "grid").click()
+    expect(frame.locator(".rh-parent-note")).to_contain_text(f"showing its {len(GRID)} child runs")
+    chart_snapshot(page, "val/loss", f"s => s.runs.length === {len(GRID)}")
+    frame.get_by_role("button", name="Open its sweep view").click()
+    expect(frame.locator(".rh-sweep-table tbody tr")).to_have_count(len(GRID), timeout=TIMEOUT_MS)
+
+
+def test_two_hundred_selected_runs_are_overlaid_and_stay_readable(page, tensorboard_url):
+    frame = open_tab(page, tensorboard_url)
+    expect(frame.locator(".rh-parent-note")).to_be_visible(timeout=TIMEOUT_MS)
+    frame.get_by_role("button", name="Select the children").click()
+    expect(frame.locator(".rh-selection .rh-muted").first).to_have_text(f"{BIG} selected:")
+    snap = chart_snapshot(page, "train/loss", f"s => s.runs.length === {BIG}")
+    assert len(snap["runs"]) == BIG
+    # The chips take one line: a few, then "+N more".
+    chips = frame.locator(".rh-selection .rh-chip-run")
+    assert chips.count() <= 10
+    expect(frame.locator(".rh-chip-more")).to_have_text(f"+{BIG - chips.count()} more")
+    bar = frame.locator(".rh-selection").bounding_box()
+    assert bar["height"] < 60, bar
+    # The legend stays short too.
+    card = card_of(frame, "train/loss")
+    assert card.locator(".rh-legend").bounding_box()["height"] < 60
+    # Colours: the first fifty runs all look different (colour and dash pattern).
+    styles = card.evaluate("el => el.runhistoryChart.runs.slice(0, 50).map((r) => `${r.color}|${(r.dash || []).join(',')}`)")
+    assert len(set(styles)) == 50, styles
+    # The tooltip lists the runs nearest the cursor, sorted by value, inside the chart.
+    over = card.locator(".u-over").bounding_box()
+    page.mouse.move(over["x"] + over["width"] * 0.1, over["y"] + over["height"] * 0.5)
+    tooltip = card.locator(".rh-tooltip")
+    expect(tooltip).to_be_visible()
+    rows = tooltip.locator("tbody tr")
+    assert 3 <= rows.count() <= 12
+    values = [float(v) for v in rows.locator("td.rh-num").evaluate_all("tds => tds.filter((td, i) => i % 3 === 0).map((td) => td.textContent)")]
+    assert values == sorted(values, reverse=True), values
+    expect(tooltip).to_contain_text("more runs farther from the cursor")
+    box, plot = tooltip.bounding_box(), card.locator(".rh-plot-wrap").bounding_box()
+    assert plot["x"] - 1 <= box["x"] and box["x"] + box["width"] <= plot["x"] + plot["width"] + 1
+    assert plot["y"] - 1 <= box["y"] and box["y"] + box["height"] <= plot["y"] + plot["height"] + 1
+    # A run keeps its colour across a reload, whatever else is selected.
+    colour_of = lambda name: card.evaluate("(el, n) => el.runhistoryChart.runs.find((r) => r.name === n).color", name)  # noqa: E731
+    before = colour_of("big-sweep-trial-150")
+    page.reload(wait_until="domcontentloaded")
+    frame = open_tab(page, tensorboard_url)
+    expand = row(frame, "big-sweep").locator(".rh-twisty")
+    expand.click()
+    frame.locator(".rh-filter").fill("trial-150")
+    row(frame, "big-sweep-trial-150").click()
+    card = card_of(frame, "train/loss")
+    chart_snapshot(page, "train/loss", "s => s.runs.length === 1")
+    assert colour_of("big-sweep-trial-150") == before
+
+
+def test_long_names_keep_their_distinguishing_end_and_the_resizer_shows(page, tensorboard_url):
+    frame = open_tab(page, tensorboard_url)
+    row(frame, "long-names").locator(".rh-twisty").click()
+    for alpha in ("0.1", "0.2"):
+        name = frame.locator(".rh-row[data-id] .rh-name", has_text=f"alpha{alpha}")
+        expect(name).to_have_attribute("title", re.compile(f"^{re.escape(LONG_PREFIX)}alpha{re.escape(alpha)}\n"))
+        # The end is on screen, inside the cell; the start gave way (it is cut, with "…").
+        end = name.locator(".rh-mid-end")
+        expect(end).to_have_text(re.compile(f"alpha{re.escape(alpha)}$"))
+        cell, box = name.bounding_box(), end.bounding_box()
+        assert cell["x"] <= box["x"] and box["x"] + box["width"] <= cell["x"] + cell["width"] + 0.5, (cell, box)
+        assert name.locator(".rh-mid-start").evaluate("el => el.scrollWidth > el.clientWidth")
+    # The sidebar's resizer is visible without hovering: a grip drawn on it.
+    grip = frame.locator(".rh-resizer").evaluate(
+        "el => { const s = getComputedStyle(el, '::before'); return {height: parseFloat(s.height), opacity: Number(s.opacity), bg: s.backgroundColor}; }"
+    )
+    assert grip["height"] >= 20 and grip["opacity"] > 0.2 and grip["bg"] not in ("rgba(0, 0, 0, 0)", "transparent"), grip

@@ -63,8 +63,8 @@ export const DEFAULT_STATE = Object.freeze({
 });
 
 export const VIEWS = /** @type {ReadonlyArray<ViewName>} */ (Object.freeze(['charts', 'sweep', 'details']));
-/** Most runs kept in the selection (and overlaid in one chart). */
-export const MAX_SELECTED = 50;
+/** Most runs kept in the selection (and overlaid in one chart); more is said on screen. */
+export const MAX_SELECTED = 500;
 /** Most expanded ids remembered (an old URL must not grow without bound). */
 const MAX_EXPANDED = 200;
 

@@ -5,7 +5,8 @@
 ``data/`` (source and licence in ``data/README.md``).
 """
 
+from .live import start_live_training
 from .sweep import run_sweep
 from .train import default_logs_root, run_training
 
-__all__ = ["default_logs_root", "run_sweep", "run_training"]
+__all__ = ["default_logs_root", "run_sweep", "run_training", "start_live_training"]
