@@ -97,6 +97,8 @@ export const api = {
     const answers = await Promise.all(batches.map((batch) => getJSON('compare', { runs: batch.join(','), name, ...params }, o)));
     return answers.length === 1 ? answers[0] : { ...answers[0], series: answers.flatMap((a) => a.series) };
   },
+  /** @param {string} experiment @param {string | null} since @param {{signal?: AbortSignal}} [o] */
+  changes: (experiment, since, o) => getJSON('changes', since === null ? { experiment } : { experiment, since }, o),
   /** @param {string} parent @param {{signal?: AbortSignal}} [o] */
   sweep: (parent, o) => getJSON('sweep', { parent }, o),
   /** @param {string} run @param {string} name @param {{signal?: AbortSignal}} [o] */

@@ -75,6 +75,8 @@ export class App {
     this.styles = new Map();
     /** @type {ReturnType<App['chartedRuns']> | null} what the last render charted */
     this.charted = null;
+    /** @type {{experiment: string, token: string} | null} the last /changes answer */
+    this.changeToken = null;
     this.firstVisit = false; // no saved state: the first experiment opened selects its newest run
 
     this.store = new RunStore(() => this.scheduleRender());
@@ -166,6 +168,9 @@ export class App {
   /** Show the chosen experiment: first page of runs, expanded parents, then the selection's runs. */
   async openExperiment() {
     this.store.reset(this.state.experiment);
+    // The change token as of this load (asked alongside the runs): later checks compare with it.
+    this.changeToken = null;
+    void this.checkChanges({ poll: false });
     const early = this.bootRuns;
     this.bootRuns = null;
     const prefetched = early ? await early : null;
@@ -517,12 +522,39 @@ export class App {
         missed = true;
         return;
       }
-      if (this.polling || !this.isLive()) {
+      if (this.polling) {
         this.renderTopbarSoon();
         return;
       }
-      void this.poll();
+      // Nothing running: a cheap check, and a full poll only when runs came, went or changed status.
+      void (this.isLive() ? this.poll() : this.checkChanges());
     }, POLL_MS);
+  }
+
+  /**
+   * Ask the server whether the experiment's runs changed since the last check; poll if so.
+   * @param {{poll?: boolean}} [options] poll: false only records the token
+   */
+  async checkChanges({ poll = true } = {}) {
+    const experiment = this.state.experiment;
+    if (!experiment || this.fatal !== null) {
+      this.renderTopbarSoon();
+      return;
+    }
+    const since = this.changeToken?.experiment === experiment ? this.changeToken.token : null;
+    let moved = false;
+    this.polling = true;
+    try {
+      const answer = await api.changes(experiment, since);
+      moved = since !== null && answer.token !== since;
+      this.changeToken = { experiment, token: answer.token };
+    } catch {
+      // the next check tries again
+    } finally {
+      this.polling = false;
+      this.renderTopbarSoon();
+    }
+    if (moved && poll) await this.poll();
   }
 
   renderTopbarSoon() {

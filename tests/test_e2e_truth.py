@@ -281,3 +281,15 @@ def test_long_names_keep_their_distinguishing_end_and_the_resizer_shows(page, te
         "el => { const s = getComputedStyle(el, '::before'); return {height: parseFloat(s.height), opacity: Number(s.opacity), bg: s.backgroundColor}; }"
     )
     assert grip["height"] >= 20 and grip["opacity"] > 0.2 and grip["bg"] not in ("rgba(0, 0, 0, 0)", "transparent"), grip
+
+
+def test_a_run_started_later_appears_by_itself(page, tensorboard_url, data):
+    # (last in this module: it adds a run to the shared store)
+    frame = open_tab(page, tensorboard_url)
+    expect(frame.locator(".rh-live-on")).to_have_count(0)  # nothing is running: no live polling
+    reloads = plugin_frame(page).evaluate("() => window.runhistoryApp.reloads")
+    with data.exp.start_logging(display_name="late-arrival") as late:
+        late.log("train/loss", 1.0)
+    expect(row(frame, "late-arrival")).to_be_visible(timeout=TIMEOUT_MS)
+    expect(row(frame, "late-arrival").locator(".rh-status")).to_have_text("Completed")
+    assert plugin_frame(page).evaluate("() => window.runhistoryApp.reloads") == reloads  # no reload pressed
