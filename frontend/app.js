@@ -98,6 +98,8 @@ export class App {
     this.sweep = null;
     /** @type {import('./details.js').DetailsView | null} */
     this.details = null;
+    /** @type {import('./compare.js').CompareView | null} */
+    this.compare = null;
     // Views other than the table focus runs the table may not show yet: reveal them there.
     this.viewCallbacks = { select, focus: (/** @type {string} */ id) => void this.reveal(id), setState, openInScalars };
     /** @type {Promise<void> | null} */
@@ -418,6 +420,7 @@ export class App {
       replaceChildren(this.tabs,
         tab('charts', s.selected.length ? `Charts (${s.selected.length})` : 'Charts'),
         tab('sweep', 'Sweep'),
+        tab('compare', 'Compare'),
         tab('details', 'Details'));
     }
     const live = this.isLive();
@@ -438,7 +441,7 @@ export class App {
   renderMain() {
     const s = this.state;
     let view;
-    if (!this.charts || !this.sweep || !this.details) {
+    if (!this.charts || !this.sweep || !this.details || !this.compare) {
       view = h('div', { class: 'rh-empty' }, h('span', { class: 'rh-spinner', 'aria-hidden': 'true' }), 'Loading…');
       void this.loadViews();
     } else if (s.view === 'charts') {
@@ -472,6 +475,9 @@ export class App {
         sweepY: s.sweepY,
       });
       view = this.sweep.el;
+    } else if (s.view === 'compare') {
+      this.compare.update(s.selected);
+      view = this.compare.el;
     } else {
       this.details.update(s.focus ?? s.selected[0] ?? null);
       view = this.details.el;
@@ -481,7 +487,7 @@ export class App {
 
   /** Load the charts, sweep and details views (once). */
   loadViews() {
-    this.viewsLoading ??= Promise.all([import('./charts.js'), import('./sweep.js'), import('./details.js')]).then(([charts, sweep, details]) => {
+    this.viewsLoading ??= Promise.all([import('./charts.js'), import('./sweep.js'), import('./details.js'), import('./compare.js')]).then(([charts, sweep, details, compare]) => {
       const { select, focus, setState, openInScalars } = this.viewCallbacks;
       this.charts = new charts.ChartsView({
         setState, openInScalars,
@@ -492,6 +498,7 @@ export class App {
       });
       this.sweep = new sweep.SweepView({ select, focus, setState });
       this.details = new details.DetailsView({ select, focus, openInScalars });
+      this.compare = new compare.CompareView({ openDetails: (id) => this.setState({ view: 'details', focus: id }) });
       this.scheduleRender();
     }, (error) => {
       this.viewsLoading = null;
@@ -598,6 +605,7 @@ export class App {
     this.charts?.refresh();
     this.details?.refresh();
     this.sweep?.refresh();
+    this.compare?.refresh();
     this.lastUpdate = Date.now();
     this.scheduleRender();
   }

@@ -283,6 +283,33 @@ def test_long_names_keep_their_distinguishing_end_and_the_resizer_shows(page, te
     assert grip["height"] >= 20 and grip["opacity"] > 0.2 and grip["bg"] not in ("rgba(0, 0, 0, 0)", "transparent"), grip
 
 
+def test_compare_puts_runs_side_by_side_and_highlights_what_differs(page, tensorboard_url):
+    frame = open_tab(page, tensorboard_url)
+    row(frame, "grid").locator(".rh-twisty").click()
+    names = ["grid-w1-d1", "grid-w1-d2", "grid-w2-d1"]
+    row(frame, names[0]).click()
+    for name in names[1:]:
+        row(frame, name).click(modifiers=["Control"])
+    frame.locator(".rh-tab", has_text="Compare").click()
+    table = frame.locator(".rh-compare-table")
+    expect(table.locator("thead .rh-compare-name")).to_have_text(names, timeout=TIMEOUT_MS)
+    width = table.locator('tr[data-key="Properties/width"]')
+    expect(width.locator("td")).to_have_text(["1", "1", "2"])
+    expect(width.locator("td.rh-diff")).to_have_count(3)  # the row differs: highlighted
+    status = table.locator('tr[data-key="Run/Status"]')
+    expect(status.locator("td")).to_have_text(["Completed"] * 3)
+    expect(status.locator("td.rh-diff")).to_have_count(0)
+    # val/loss: last value and range, side by side.
+    expect(table.locator('tr[data-key="Metrics/val/loss"] td').first).to_contain_text(f"min {grid_loss(1, 1) + 1 / 20:.4g}")
+    # One switch hides what is the same everywhere.
+    frame.get_by_label("Only differences").check()
+    expect(status).to_have_count(0)
+    expect(width).to_be_visible()
+    # Each column links to that run's details.
+    table.locator("thead th").nth(3).get_by_role("button", name="Details").click()
+    expect(frame.locator(".rh-detail-title h2")).to_have_text(names[2], timeout=TIMEOUT_MS)
+
+
 def test_a_run_started_later_appears_by_itself(page, tensorboard_url, data):
     # (last in this module: it adds a run to the shared store)
     frame = open_tab(page, tensorboard_url)

@@ -8,7 +8,7 @@
 
 import { readBool, readList, readNumber, readString } from './hash-state.js';
 
-/** @typedef {'charts' | 'sweep' | 'details'} ViewName */
+/** @typedef {'charts' | 'sweep' | 'compare' | 'details'} ViewName */
 /** @typedef {import('./buckets.js').XAxisMode} XAxisMode */
 
 // Copies of buckets.js X_AXIS_MODES and smoothing.js MAX_SMOOTHING_WEIGHT (a test keeps them
@@ -62,7 +62,7 @@ export const DEFAULT_STATE = Object.freeze({
   sweepY: null,
 });
 
-export const VIEWS = /** @type {ReadonlyArray<ViewName>} */ (Object.freeze(['charts', 'sweep', 'details']));
+export const VIEWS = /** @type {ReadonlyArray<ViewName>} */ (Object.freeze(['charts', 'sweep', 'compare', 'details']));
 /** Most runs kept in the selection (and overlaid in one chart); more is said on screen. */
 export const MAX_SELECTED = 500;
 /** Most expanded ids remembered (an old URL must not grow without bound). */
