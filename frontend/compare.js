@@ -95,7 +95,7 @@ export class CompareView {
       }
       body.push(h('tr', { class: ['rh-compare-row', row.differs && 'rh-compare-differs'], 'data-key': `${row.section}/${row.key}` },
         h('th', { scope: 'row' }, row.key),
-        row.values.map((v) => h('td', { class: row.differs && 'rh-diff' }, v))));
+        row.values.map((v) => h('td', { class: [row.differs && 'rh-diff'] }, v))));
     }
     replaceChildren(this.body, h('div', { class: 'rh-compare-scroll' }, h('table', { class: 'rh-compare-table' },
       h('thead', null, h('tr', null, h('th'), runs.map((run) => h('th', { scope: 'col' },
