@@ -50,7 +50,7 @@ import { formatCompact, formatDuration, formatNumber, formatTimestamp } from './
 const HEIGHT = 240; // px, the plot and its axes
 const MIN_POINTS = 100; // buckets requested at least
 const MAX_POINTS = 2000; // buckets requested at most (about one per pixel column)
-const TOOLTIP_ROWS = 10; // runs listed, the nearest the cursor
+const TOOLTIP_ROWS = 8; // runs listed, the nearest the cursor
 const CLIP_LABELS = 6; // clipped extremes labelled with their value, per chart
 const LEGEND_ITEMS = 6; // runs named under a chart; more are counted
 const SNAP_PX = 5; // the tooltip snaps to a marked extreme this close to the cursor

@@ -36,7 +36,7 @@ import { MAX_SMOOTHING_WEIGHT } from './lib/smoothing.js';
  * @property {number} children
  */
 
-const MAX_CHIPS = 5; // chips shown before "+N more"
+const MAX_CHIPS = 3; // chips shown before "+N more"
 const X_LABELS = /** @type {const} */ ([['step', 'Step'], ['relative', 'Relative'], ['wall_time', 'Wall']]);
 
 export class ChartsView {
@@ -226,7 +226,7 @@ export class ChartsView {
     this.selectionBar.classList.toggle('rh-selection-collapsed', !this.chipsOpen);
     replaceChildren(
       this.selectionBar,
-      h('span', { class: 'rh-muted' }, `${this.runs.length} selected:`),
+      h('span', { class: 'rh-muted' }, chips.length === this.runs.length ? `${chips.length} selected:` : `${chips.length} selected, ${this.runs.length} charted:`),
       shown,
       chips.length > shown.length && h('button', { class: 'rh-chip rh-chip-more', type: 'button', title: 'Show every selected run', on: { click: () => toggle(true) } }, `+${chips.length - shown.length} more`),
       this.chipsOpen && chips.length > MAX_CHIPS && h('button', { class: 'rh-btn rh-btn-small rh-btn-flat', type: 'button', on: { click: () => toggle(false) } }, 'Show fewer'),
