@@ -16,7 +16,7 @@ import uPlot from './vendor/uPlot.esm.js';
 import { api, downloadUrl } from './api.js';
 import { buildChartData, tooltipRows } from './lib/chart-data.js';
 import { withAlpha } from './lib/colors.js';
-import { findExtremes } from './lib/extremes.js';
+import { drawExtremes, renderClipLabels, snapToMark } from './chart-marks.js';
 import { afterNextPaint, h, middleName, replaceChildren } from './lib/dom.js';
 import { formatCompact, formatDuration, formatNumber, formatTimestamp } from './lib/format.js';
 
@@ -51,9 +51,7 @@ const HEIGHT = 240; // px, the plot and its axes
 const MIN_POINTS = 100; // buckets requested at least
 const MAX_POINTS = 2000; // buckets requested at most (about one per pixel column)
 const TOOLTIP_ROWS = 8; // runs listed, the nearest the cursor
-const CLIP_LABELS = 6; // clipped extremes labelled with their value, per chart
 const LEGEND_ITEMS = 6; // runs named under a chart; more are counted
-const SNAP_PX = 5; // the tooltip snaps to a marked extreme this close to the cursor
 
 /**
  * @param {string} name CSS custom property
@@ -97,22 +95,6 @@ function cursorPoint() {
   pt.style.marginLeft = '-3.5px';
   pt.style.marginTop = '-3.5px';
   return pt;
-}
-
-/**
- * The first index of ascending `xs` at or after `x`.
- * @param {ArrayLike<number>} xs
- * @param {number} x
- */
-function lowerBound(xs, x) {
-  let lo = 0;
-  let hi = xs.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (xs[mid] < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 export class ChartCard {
@@ -395,85 +377,9 @@ export class ChartCard {
       hooks: {
         setCursor: [(u) => this.onCursor(u)],
         setSelect: [(u) => this.onSelect(u)],
-        draw: [(u) => this.drawExtremes(u), () => this.onDrawn()],
+        draw: [(u) => renderClipLabels(this.clipMarks, u, drawExtremes(u, this.chart, this.runs, this.marked)), () => this.onDrawn()],
       },
     };
-  }
-
-  /**
-   * Mark the bucket extremes a line hides: a stem and a dot where a bucket's min or max stands
-   * out from its neighbours, a triangle at the plot's edge (and a label with the value) where it
-   * is outside the y range.
-   * @param {uPlot} u
-   */
-  drawExtremes(u) {
-    const chart = this.chart;
-    const { min: xMin, max: xMax } = u.scales.x;
-    const { min: yMin, max: yMax } = u.scales.y;
-    /** @type {Array<{value: number, side: 'min' | 'max', x: number, name: string}>} */
-    const clipped = [];
-    if (chart && xMin != null && xMax != null && yMin != null && yMax != null) {
-      const xs = chart.data[0];
-      const i0 = Math.max(0, lowerBound(xs, xMin) - 1);
-      const i1 = Math.min(xs.length - 1, lowerBound(xs, xMax));
-      const byId = new Map(this.runs.map((r) => [r.id, r]));
-      const dpr = devicePixelRatio || 1;
-      const { ctx } = u;
-      const { left, top, height } = u.bbox;
-      const size = 4 * dpr;
-      this.marked.clear();
-      ctx.save();
-      ctx.lineWidth = dpr;
-      for (const r of chart.runs) {
-        if (r.min < 0) continue;
-        const run = byId.get(r.run);
-        const line = chart.data[r.raw];
-        const marks = findExtremes({ line, min: chart.data[r.min], max: chart.data[r.max] }, (v) => u.valToPos(v, 'y'), { lo: yMin, hi: yMax }, i0, i1);
-        ctx.fillStyle = ctx.strokeStyle = run?.color ?? '#888';
-        for (const m of marks) {
-          this.marked.add(m.index);
-          const x = left + u.valToPos(xs[m.index], 'x') * dpr;
-          ctx.beginPath();
-          if (m.clipped) {
-            const edge = m.side === 'max' ? top : top + height;
-            const inward = m.side === 'max' ? 1 : -1;
-            ctx.moveTo(x, edge);
-            ctx.lineTo(x - size, edge + inward * size * 1.6);
-            ctx.lineTo(x + size, edge + inward * size * 1.6);
-            ctx.closePath();
-            ctx.fill();
-            clipped.push({ value: m.value, side: m.side, x: x / dpr, name: run?.name ?? r.run });
-          } else {
-            const y = u.valToPos(m.value, 'y', true);
-            ctx.moveTo(x, u.valToPos(/** @type {number} */ (line[m.index]), 'y', true));
-            ctx.lineTo(x, y);
-            ctx.stroke();
-            ctx.beginPath();
-            ctx.arc(x, y, size * 0.7, 0, 2 * Math.PI);
-            ctx.fill();
-          }
-        }
-      }
-      ctx.restore();
-    }
-    this.renderClipLabels(u, clipped);
-  }
-
-  /**
-   * Text labels for the clipped extremes farthest out.
-   * @param {uPlot} u
-   * @param {Array<{value: number, side: 'min' | 'max', x: number, name: string}>} clipped
-   */
-  renderClipLabels(u, clipped) {
-    const dpr = devicePixelRatio || 1;
-    const shown = [...clipped].sort((a, b) => Math.abs(b.value) - Math.abs(a.value)).slice(0, CLIP_LABELS);
-    const top = u.bbox.top / dpr;
-    const bottom = (u.bbox.top + u.bbox.height) / dpr;
-    replaceChildren(this.clipMarks, shown.map((c) => h('span', {
-      class: ['rh-clip-label', c.side === 'min' && 'rh-clip-label-min'],
-      title: `${c.name}: a bucket's ${c.side} is ${formatNumber(c.value)}, outside the y range ("Ignore outliers" is on)`,
-      style: { left: `${c.x + 7}px`, top: c.side === 'max' ? `${top}px` : `${bottom - 16}px` },
-    }, `${c.side === 'max' ? '▲' : '▼'} ${formatNumber(c.value)}`)));
   }
 
   onDrawn() {
@@ -519,7 +425,7 @@ export class ChartCard {
       this.renderLegend(null);
       return;
     }
-    const idx = this.snapToMark(u, u.cursor.idx, u.cursor.left);
+    const idx = snapToMark(u, chart, this.marked, u.cursor.idx, u.cursor.left);
     const smoothing = this.options.smoothing > 0;
     const near = u.cursor.top !== undefined && u.cursor.top >= 0 ? u.posToVal(u.cursor.top, 'y') : null;
     const all = tooltipRows(chart, idx, { smoothing });
@@ -568,29 +474,6 @@ export class ChartCard {
     const x = left + 16 + tipWidth > box.width ? left - tipWidth - 16 : left + 16;
     this.tooltip.style.left = `${Math.max(0, Math.min(x, box.width - tipWidth))}px`;
     this.tooltip.style.top = `${Math.max(0, Math.min(top + 12, HEIGHT - this.tooltip.offsetHeight))}px`;
-  }
-
-  /**
-   * A marked spike is one bucket wide (often one pixel): within a few pixels of one, the tooltip
-   * shows that bucket rather than the neighbour the cursor happens to be nearest.
-   * @param {uPlot} u
-   * @param {number} idx
-   * @param {number} left cursor x, CSS px in the plot area
-   */
-  snapToMark(u, idx, left) {
-    if (this.marked.size === 0 || !this.chart) return idx;
-    const xs = this.chart.data[0];
-    let best = idx;
-    let bestDistance = SNAP_PX + 1;
-    for (let j = Math.max(0, idx - 50); j <= Math.min(xs.length - 1, idx + 50); j++) {
-      if (!this.marked.has(j)) continue;
-      const distance = Math.abs(u.valToPos(xs[j], 'x') - left);
-      if (distance < bestDistance) {
-        best = j;
-        bestDistance = distance;
-      }
-    }
-    return best;
   }
 
   /** @param {Map<string, number> | null} [hover] values at the cursor; otherwise last values */
