@@ -12,7 +12,7 @@ import { ExperimentList } from './experiments.js';
 import { RunStore } from './run-store.js';
 import { RunTree } from './run-tree.js';
 import { MAX_SELECTED, defaultState, stateFromMap, stateToMap } from './lib/app-state.js';
-import { assignStyles, runColor, runDash } from './lib/colors.js';
+import { StyleMemory, runColor, runDash } from './lib/colors.js';
 import { h, replaceChildren } from './lib/dom.js';
 import { formatRelativeTime, statusKind } from './lib/format.js';
 import { decodeHashState, encodeHashState } from './lib/hash-state.js';
@@ -69,11 +69,10 @@ export class App {
     this.liveText = '';
     /** @type {{wanted: number, limit: number} | null} the last selection cut to MAX_SELECTED */
     this.capped = null;
-    /** @type {Map<string, number>} style index per run, remembered in localStorage */
-    this.savedStyles = readStyles();
+    this.styleMemory = new StyleMemory(STYLES_KEY, STYLES_KEPT); // a run keeps its colour across reloads
     /** @type {Map<string, number>} styles of the runs charted now */
     this.styles = new Map();
-    /** @type {ReturnType<App['chartedRuns']> | null} what the last render charted */
+    /** @type {ReturnType<RunStore['charted']> | null} what the last render charted */
     this.charted = null;
     /** @type {{experiment: string, token: string} | null} the last /changes answer */
     this.changeToken = null;
@@ -191,31 +190,6 @@ export class App {
     }
   }
 
-  /**
-   * Style indices for the runs charted together, reusing each run's remembered one.
-   * @param {string[]} ids
-   */
-  assignStyles(ids) {
-    const styles = assignStyles(ids, this.savedStyles);
-    let changed = false;
-    for (const [id, k] of styles) {
-      if (this.savedStyles.get(id) === k) continue;
-      this.savedStyles.delete(id); // re-inserted last: the most recent are kept
-      this.savedStyles.set(id, k);
-      changed = true;
-    }
-    if (changed) {
-      const entries = [...this.savedStyles].slice(-STYLES_KEPT);
-      this.savedStyles = new Map(entries);
-      try {
-        localStorage.setItem(STYLES_KEY, JSON.stringify(entries));
-      } catch {
-        // storage full or disabled: colours then follow the selection order
-      }
-    }
-    return styles;
-  }
-
   /** A first visit shows curves at once: the newest top-level run (a parent shows its children). */
   selectNewest() {
     let newest = null;
@@ -224,36 +198,6 @@ export class App {
       if (!newest || Number(row.start_time ?? 0) > Number(newest.start_time ?? 0)) newest = row;
     }
     if (newest) this.setState({ selected: [String(newest.id)], focus: String(newest.id) });
-  }
-
-  /**
-   * The runs the charts overlay: the selection, where a selected parent that logs no scalars of
-   * its own stands for its children (loaded on demand), so a parent is never a dead end.
-   * @returns {{ids: string[], parents: Array<{id: string, name: string, children: number}>, shownFor: Map<string, string>}}
-   */
-  chartedRuns() {
-    /** @type {string[]} */
-    const ids = [];
-    const parents = [];
-    /** @type {Map<string, string>} child id -> the selected parent it is shown for */
-    const shownFor = new Map();
-    for (const id of this.state.selected) {
-      const row = this.store.rows.get(id);
-      const own = this.store.scalarNames(id);
-      if (!row || Number(row.child_count ?? 0) === 0 || own === null || own.length > 0) {
-        ids.push(id);
-        continue;
-      }
-      const page = this.store.children.get(id);
-      if (!page) void this.store.loadChildren(id);
-      const children = [...this.store.rows.values()].filter((r) => String(r.parent_id) === id).sort((a, b) => Number(a.start_time ?? 0) - Number(b.start_time ?? 0));
-      parents.push({ id, name: String(row.display_name ?? id), children: Number(row.child_count) });
-      for (const child of children.slice(0, MAX_SELECTED)) {
-        ids.push(String(child.id));
-        shownFor.set(String(child.id), id);
-      }
-    }
-    return { ids: [...new Set(ids)].slice(0, MAX_SELECTED), parents, shownFor };
   }
 
   /** @param {Partial<ViewState>} patch */
@@ -388,8 +332,8 @@ export class App {
     const s = this.state;
     const experiment = this.experiments.find((e) => e.id === s.experiment) ?? null;
     this.experimentList.update(this.experiments, s.experiment);
-    this.charted = this.chartedRuns();
-    this.styles = this.assignStyles(this.charted.ids);
+    this.charted = this.store.charted(this.state.selected, MAX_SELECTED);
+    this.styles = this.styleMemory.assign(this.charted.ids);
     this.tree.styles = this.styles;
     this.tree.update(s, experiment?.status_counts ?? {});
     this.renderTopbar();
@@ -445,7 +389,7 @@ export class App {
       view = h('div', { class: 'rh-empty' }, h('span', { class: 'rh-spinner', 'aria-hidden': 'true' }), 'Loading…');
       void this.loadViews();
     } else if (s.view === 'charts') {
-      const { ids, parents, shownFor } = this.charted ?? this.chartedRuns();
+      const { ids, parents, shownFor } = this.charted ?? this.store.charted(s.selected, MAX_SELECTED);
       const runs = ids.map((id) => {
         const row = this.store.rows.get(id);
         return {
@@ -637,18 +581,5 @@ export class App {
       handle.addEventListener('pointermove', move);
       handle.addEventListener('pointerup', up);
     });
-  }
-}
-
-/**
- * The remembered style index of each run (localStorage), empty when unreadable.
- * @returns {Map<string, number>}
- */
-function readStyles() {
-  try {
-    const entries = JSON.parse(localStorage.getItem(STYLES_KEY) ?? '[]');
-    return new Map(Array.isArray(entries) ? entries.filter((e) => Array.isArray(e) && typeof e[0] === 'string' && Number.isInteger(e[1])) : []);
-  } catch {
-    return new Map();
   }
 }

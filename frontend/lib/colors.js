@@ -84,3 +84,53 @@ export function withAlpha(color, alpha) {
   const a = Math.min(1, Math.max(0, Number.isFinite(alpha) ? alpha : 1));
   return `rgba(${r}, ${g}, ${b}, ${a})`;
 }
+
+/**
+ * The style index each run had, kept in storage (localStorage in the tab) so a run keeps its
+ * colour across reloads; bounded to the `kept` most recently assigned runs.
+ */
+export class StyleMemory {
+  /**
+   * @param {string} key storage key
+   * @param {number} kept most runs remembered
+   * @param {Pick<Storage, 'getItem' | 'setItem'> | null} [storage] default: localStorage when there is one
+   */
+  constructor(key, kept, storage = globalThis.localStorage ?? null) {
+    this.key = key;
+    this.kept = kept;
+    this.storage = storage;
+    /** @type {Map<string, number>} */
+    this.saved = new Map();
+    try {
+      const entries = JSON.parse(storage?.getItem(key) ?? '[]');
+      if (Array.isArray(entries)) this.saved = new Map(entries.filter((e) => Array.isArray(e) && typeof e[0] === 'string' && Number.isInteger(e[1])));
+    } catch {
+      // unreadable or disabled storage: start afresh
+    }
+  }
+
+  /**
+   * Styles for the runs shown together (see assignStyles); remembers them.
+   * @param {ReadonlyArray<string>} ids
+   * @returns {Map<string, number>}
+   */
+  assign(ids) {
+    const styles = assignStyles(ids, this.saved);
+    let changed = false;
+    for (const [id, k] of styles) {
+      if (this.saved.get(id) === k) continue;
+      this.saved.delete(id); // re-inserted last: the most recent are kept
+      this.saved.set(id, k);
+      changed = true;
+    }
+    if (changed) {
+      this.saved = new Map([...this.saved].slice(-this.kept));
+      try {
+        this.storage?.setItem(this.key, JSON.stringify([...this.saved]));
+      } catch {
+        // storage full or disabled: colours then follow the selection order
+      }
+    }
+    return styles;
+  }
+}

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { RUN_PALETTE, STYLE_COUNT, assignStyles, runColor, runDash, withAlpha } from '../lib/colors.js';
+import { RUN_PALETTE, STYLE_COUNT, StyleMemory, assignStyles, runColor, runDash, withAlpha } from '../lib/colors.js';
 
 test('runColor cycles through the palette and starts with TensorBoard colours', () => {
   assert.equal(runColor(0), '#ff7043');
@@ -30,4 +30,16 @@ test('styles stay with their run and stay distinct among the runs shown', () => 
   const styles = new Set([...many.values()].map((k) => `${runColor(k)}|${runDash(k).join(',')}`));
   assert.equal(styles.size, STYLE_COUNT, 'colour and dash together are distinct');
   assert.deepEqual(runDash(0), []);
+});
+
+test('a style memory survives a reload and forgets the oldest runs first', () => {
+  const data = new Map();
+  const storage = { getItem: (k) => data.get(k) ?? null, setItem: (k, v) => data.set(k, v) };
+  const memory = new StyleMemory('styles', 3, storage);
+  memory.assign(['a', 'b', 'c']);
+  memory.assign(['d']); // d takes style 0 (nothing else shown); a is forgotten
+  const again = new StyleMemory('styles', 3, storage);
+  assert.deepEqual([...again.saved], [['b', 1], ['c', 2], ['d', 0]]);
+  assert.equal(again.assign(['c', 'x']).get('c'), 2);
+  assert.equal(new StyleMemory('styles', 3, { getItem: () => '{bad', setItem: () => {} }).saved.size, 0);
 });
