@@ -402,7 +402,7 @@ export class App {
           parent: shownFor.get(id),
         };
       });
-      this.charts.update(runs, { parents, capped: this.capped }, { xAxis: s.xAxis, smoothing: s.smoothing, logScale: s.logScale, envelope: s.envelope, ignoreOutliers: s.ignoreOutliers, metricFilter: s.metricFilter });
+      this.charts.update(runs, { selected: s.selected.length, parents, capped: this.capped }, { xAxis: s.xAxis, smoothing: s.smoothing, logScale: s.logScale, envelope: s.envelope, ignoreOutliers: s.ignoreOutliers, metricFilter: s.metricFilter });
       view = this.charts.el;
     } else if (s.view === 'sweep') {
       const focus = s.focus ? this.store.rows.get(s.focus) : undefined;

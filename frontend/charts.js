@@ -58,6 +58,7 @@ export class ChartsView {
     /** @type {{wanted: number, limit: number} | null} */
     this.capped = null;
     this.chipsOpen = false;
+    this.selectedCount = 0;
     /** @type {ChartOptions & {metricFilter: string}} */
     this.options = { xAxis: 'step', smoothing: 0.6, logScale: false, envelope: true, ignoreOutliers: false, metricFilter: '' };
 
@@ -122,8 +123,8 @@ export class ChartsView {
   /**
    * Show these runs with these options.
    * @param {SelectedRun[]} runs
-   * @param {{parents: ParentShown[], capped: {wanted: number, limit: number} | null}} context selected parents shown
-   *   through their children; a selection cut to the limit
+   * @param {{selected: number, parents: ParentShown[], capped: {wanted: number, limit: number} | null}} context how
+   *   many runs are selected; selected parents shown through their children; a selection cut to the limit
    * @param {ChartOptions & {metricFilter: string}} options
    */
   update(runs, context, options) {
@@ -133,6 +134,7 @@ export class ChartsView {
     this.runs = runs;
     this.parents = context.parents;
     this.capped = context.capped;
+    this.selectedCount = context.selected;
     this.options = options;
     if (document.activeElement !== this.metricFilter) this.metricFilter.value = options.metricFilter;
     this.smoothingRange.value = String(options.smoothing);
@@ -226,7 +228,7 @@ export class ChartsView {
     this.selectionBar.classList.toggle('rh-selection-collapsed', !this.chipsOpen);
     replaceChildren(
       this.selectionBar,
-      h('span', { class: 'rh-muted' }, chips.length === this.runs.length ? `${chips.length} selected:` : `${chips.length} selected, ${this.runs.length} charted:`),
+      h('span', { class: 'rh-muted' }, this.selectedCount === this.runs.length ? `${this.selectedCount} selected:` : `${this.selectedCount} selected, ${this.runs.length} charted:`),
       shown,
       chips.length > shown.length && h('button', { class: 'rh-chip rh-chip-more', type: 'button', title: 'Show every selected run', on: { click: () => toggle(true) } }, `+${chips.length - shown.length} more`),
       this.chipsOpen && chips.length > MAX_CHIPS && h('button', { class: 'rh-btn rh-btn-small rh-btn-flat', type: 'button', on: { click: () => toggle(false) } }, 'Show fewer'),
@@ -239,7 +241,7 @@ export class ChartsView {
   loadCharts() {
     this.chartModule ??= import('./chart.js').then((module) => {
       this.ChartCard = module.ChartCard;
-      this.update(this.runs, { parents: this.parents, capped: this.capped }, this.options);
+      this.update(this.runs, { selected: this.selectedCount, parents: this.parents, capped: this.capped }, this.options);
     }, (error) => {
       this.chartModule = null;
       replaceChildren(this.empty, `Could not load the charts: ${error instanceof Error ? error.message : String(error)}`);

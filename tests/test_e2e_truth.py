@@ -36,6 +36,7 @@ def grid_loss(width: int, depth: int) -> float:
 
 
 LONG_PREFIX = "a-rather-long-hyperparameter-sweep-child-with-a-verbose-name-"
+HUGE = 520  # children of huge-sweep: more than the tab keeps selected (500)
 BIG = 200  # children of big-sweep: all overlaid at once
 BIG_POINTS = 400
 
@@ -68,6 +69,11 @@ def data(tmp_path_factory):
         with named.child_run(f"{LONG_PREFIX}alpha{alpha}") as child:
             child.log("val/loss", alpha)
     named.complete()
+    huge = exp.start_logging(display_name="huge-sweep")
+    for k in range(HUGE):
+        with huge.child_run(f"huge-{k:03d}") as child:
+            child.log("val/loss", k / HUGE)
+    huge.complete()
     big = exp.start_logging(display_name="big-sweep")  # logs nothing itself; the newest top-level run
     for k in range(BIG):
         with big.child_run(f"big-sweep-trial-{k:03d}", properties={"k": k}) as child:
@@ -281,6 +287,19 @@ def test_long_names_keep_their_distinguishing_end_and_the_resizer_shows(page, te
         "el => { const s = getComputedStyle(el, '::before'); return {height: parseFloat(s.height), opacity: Number(s.opacity), bg: s.backgroundColor}; }"
     )
     assert grip["height"] >= 20 and grip["opacity"] > 0.2 and grip["bg"] not in ("rgba(0, 0, 0, 0)", "transparent"), grip
+
+
+def test_a_selection_beyond_the_limit_is_cut_and_says_so(page, tensorboard_url):
+    frame = open_tab(page, tensorboard_url)
+    row(frame, "huge-sweep").locator(".rh-twisty").click()
+    expect(frame.locator(".rh-row[data-id] .rh-name", has_text="huge-").first).to_be_visible(timeout=TIMEOUT_MS)
+    frame.get_by_label("Select all runs shown").check()
+    shown = frame.locator(".rh-row[data-id]").count()  # virtual rows: not all are in the DOM
+    note = frame.locator(".rh-cap-note")
+    expect(note).to_have_text(re.compile(r"^\d[\d,]* runs were selected; only the first 500 are kept and overlaid\.$"), timeout=TIMEOUT_MS)
+    assert int(note.text_content().split()[0].replace(",", "")) > 500 and shown > 0
+    expect(frame.locator(".rh-selection .rh-muted").first).to_have_text(re.compile(r"^500 selected"))
+    chart_snapshot(page, "val/loss", "s => s.runs.length >= 16")  # and the charts still draw
 
 
 def test_compare_puts_runs_side_by_side_and_highlights_what_differs(page, tensorboard_url):
