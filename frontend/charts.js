@@ -36,7 +36,7 @@ import { MAX_SMOOTHING_WEIGHT } from './lib/smoothing.js';
  * @property {number} children
  */
 
-const MAX_CHIPS = 3; // chips shown before "+N more"
+const MAX_CHIPS = 3; // chips shown before "+N more" (up to five are all shown)
 const X_LABELS = /** @type {const} */ ([['step', 'Step'], ['relative', 'Relative'], ['wall_time', 'Wall']]);
 
 export class ChartsView {
@@ -220,7 +220,7 @@ export class ChartsView {
       return;
     }
     // Many runs: one line of chips and "+N more", so the charts stay on screen.
-    const shown = this.chipsOpen ? chips : chips.slice(0, MAX_CHIPS);
+    const shown = this.chipsOpen || chips.length <= MAX_CHIPS + 2 ? chips : chips.slice(0, MAX_CHIPS);
     const toggle = (/** @type {boolean} */ open) => {
       this.chipsOpen = open;
       this.renderSelection();
@@ -231,7 +231,7 @@ export class ChartsView {
       h('span', { class: 'rh-muted' }, this.selectedCount === this.runs.length ? `${this.selectedCount} selected:` : `${this.selectedCount} selected, ${this.runs.length} charted:`),
       shown,
       chips.length > shown.length && h('button', { class: 'rh-chip rh-chip-more', type: 'button', title: 'Show every selected run', on: { click: () => toggle(true) } }, `+${chips.length - shown.length} more`),
-      this.chipsOpen && chips.length > MAX_CHIPS && h('button', { class: 'rh-btn rh-btn-small rh-btn-flat', type: 'button', on: { click: () => toggle(false) } }, 'Show fewer'),
+      this.chipsOpen && chips.length > MAX_CHIPS + 2 && h('button', { class: 'rh-btn rh-btn-small rh-btn-flat', type: 'button', on: { click: () => toggle(false) } }, 'Show fewer'),
       h('button', { class: 'rh-btn rh-btn-small rh-btn-flat', type: 'button', on: { click: () => this.callbacks.clearSelection() } }, 'Clear'),
       capped && h('span', { class: 'rh-cap-note', role: 'status' }, `${capped.wanted.toLocaleString('en-US')} runs were selected; only the first ${capped.limit.toLocaleString('en-US')} are kept and overlaid.`),
     );
