@@ -31,6 +31,11 @@ class LiveTraining:
         self._thread = thread
         self._stop = stop_event
 
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait up to `timeout` seconds for the run to end by itself; True when it has."""
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
     def stop(self) -> None:
         """End the run now (Completed) and wait for its thread."""
         self._stop.set()
