@@ -32,6 +32,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 IFRAME = 'iframe[src*="plugin_entry.html?name=runhistory"]'
 LRS = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2)
 STEPS = 3000
+LONG_STEPS = 2_000_000
+SEEDS = 200
 
 
 def curve(lr: float, step: int, rng: random.Random) -> float:
@@ -91,6 +93,18 @@ def build(store: str, logdir: str):
                 writer.add_scalar("train/loss", losses[s], step=s)
             writer.close()
     sweep.complete()
+    pretrain = exp.start_logging(display_name="pretrain-2M-steps", tags={"model": "resnet18"}, description="Two million logged steps; one bad batch at step 1,300,000.")
+    noise = np.random.default_rng(3).normal(0, 0.03, LONG_STEPS)
+    values = 0.35 + 1.9 * np.exp(-np.arange(LONG_STEPS) / 250_000) + noise
+    values[1_300_000] = 42.0  # a loss spike: one point among two million
+    pretrain.log_list("train/loss", values.tolist())
+    pretrain.complete()
+    seeds = exp.start_logging(display_name="seed-sweep", tags={"model": "resnet18"}, description=f"{SEEDS} seeds of the same configuration.")
+    for k in range(SEEDS):
+        scale = 0.85 + 0.3 * rng.random()
+        with seeds.child_run(f"seed-{k:03d}", properties={"seed": k, "lr": 3e-3}) as run:
+            run.log_list("train/loss", [curve(3e-3, s * 4, rng) * scale for s in range(400)])
+    seeds.complete()
     canceled = exp.start_logging(display_name="resnet34-warmup", tags={"model": "resnet34"})
     canceled.log_list("train/loss", [curve(3e-3, s, rng) + 0.05 for s in range(700)])
     canceled.cancel()
@@ -167,6 +181,44 @@ def media(page, frame):
     expect(frame.locator(".rh-image")).to_be_in_viewport()
 
 
+def spike(page, frame):
+    row(frame, "pretrain-2M-steps").click()
+    card = frame.locator('.rh-chart-card[data-metric="train/loss"]')
+    expect(card).to_have_attribute("data-paints", re.compile(r"\d"))
+    snap = card.evaluate("el => { const s = el.runhistoryChart.snapshot(); const m = s.runs[0].max; let k = 0; m.forEach((v, i) => { if (v > m[k]) k = i; }); return {x: el.runhistoryChart.plot.valToPos(s.xs[k], 'x')}; }")
+    box = card.locator(".u-over").bounding_box()
+    page.mouse.move(box["x"] + snap["x"], box["y"] + box["height"] * 0.45)
+    expect(card.locator(".rh-tooltip")).to_be_visible()
+
+
+def parent(page, frame):
+    row(frame, "lr-sweep").click()
+    expect(frame.locator(".rh-parent-note")).to_be_visible()
+    card = frame.locator('.rh-chart-card[data-metric="train/loss"]')
+    expect(card).to_have_attribute("data-paints", re.compile(r"\d"))
+
+
+def many(page, frame):
+    row(frame, "seed-sweep").click()
+    frame.get_by_role("button", name="Select the children").click()
+    expect(frame.locator(".rh-chip-more")).to_be_visible()
+    card = frame.locator('.rh-chart-card[data-metric="train/loss"]')
+    expect(card).to_have_attribute("data-paints", re.compile(r"\d"))
+    card.evaluate(f"el => new Promise((resolve) => {{ const check = () => el.runhistoryChart.runs.length === {SEEDS} && el.runhistoryChart.snapshot()?.runs.length === {SEEDS} ? resolve() : setTimeout(check, 100); check(); }})")
+    box = card.locator(".u-over").bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.6)
+    expect(card.locator(".rh-tooltip")).to_be_visible()
+
+
+def compare(page, frame):
+    row(frame, "lr-sweep").locator(".rh-twisty").click()
+    row(frame, "lr=0.001").click()
+    for name in ("lr=0.003", "lr=0.01"):
+        row(frame, name).click(modifiers=["Control"])
+    frame.locator(".rh-tab", has_text="Compare").click()
+    expect(frame.locator(".rh-compare-table")).to_be_visible()
+
+
 def dark(page, frame):
     charts(page, frame)
     frame.locator(".rh-filter").fill("lr=")
@@ -184,6 +236,10 @@ def main(argv=None) -> None:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 shoot(browser, url, args.out, "light", "runhistory-charts.png", charts)
+                shoot(browser, url, args.out, "light", "runhistory-spike.png", spike)
+                shoot(browser, url, args.out, "light", "runhistory-parent.png", parent)
+                shoot(browser, url, args.out, "light", "runhistory-200-runs.png", many)
+                shoot(browser, url, args.out, "light", "runhistory-compare.png", compare)
                 shoot(browser, url, args.out, "light", "runhistory-sweep.png", sweep)
                 shoot(browser, url, args.out, "light", "runhistory-failed-run.png", failed)
                 shoot(browser, url, args.out, "light", "runhistory-details.png", media)

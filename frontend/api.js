@@ -70,6 +70,8 @@ export async function getJSON(route, params = {}, { signal } = {}) {
 
 /** Runs per page of /runs (the route's maximum). */
 export const RUNS_PAGE = 1000;
+/** Runs per /compare request (the server's limit, http_api.md). */
+export const COMPARE_BATCH = 100;
 
 export const api = {
   /** @param {{signal?: AbortSignal}} [o] */
@@ -87,7 +89,16 @@ export const api = {
    * @param {{x?: string, points?: number, xmin?: number | null, xmax?: number | null}} params
    * @param {{signal?: AbortSignal}} [o]
    */
-  compare: (runs, name, params, o) => getJSON('compare', { runs: runs.join(','), name, ...params }, o),
+  compare: async (runs, name, params, o) => {
+    // The server answers at most COMPARE_BATCH runs per request: larger overlays are fetched in
+    // parallel batches and joined, in order.
+    const batches = [];
+    for (let i = 0; i < runs.length; i += COMPARE_BATCH) batches.push(runs.slice(i, i + COMPARE_BATCH));
+    const answers = await Promise.all(batches.map((batch) => getJSON('compare', { runs: batch.join(','), name, ...params }, o)));
+    return answers.length === 1 ? answers[0] : { ...answers[0], series: answers.flatMap((a) => a.series) };
+  },
+  /** @param {string} experiment @param {string | null} since @param {{signal?: AbortSignal}} [o] */
+  changes: (experiment, since, o) => getJSON('changes', since === null ? { experiment } : { experiment, since }, o),
   /** @param {string} parent @param {{signal?: AbortSignal}} [o] */
   sweep: (parent, o) => getJSON('sweep', { parent }, o),
   /** @param {string} run @param {string} name @param {{signal?: AbortSignal}} [o] */

@@ -12,7 +12,7 @@ import { ExperimentList } from './experiments.js';
 import { RunStore } from './run-store.js';
 import { RunTree } from './run-tree.js';
 import { MAX_SELECTED, defaultState, stateFromMap, stateToMap } from './lib/app-state.js';
-import { runColor } from './lib/colors.js';
+import { StyleMemory, runColor, runDash } from './lib/colors.js';
 import { h, replaceChildren } from './lib/dom.js';
 import { formatRelativeTime, statusKind } from './lib/format.js';
 import { decodeHashState, encodeHashState } from './lib/hash-state.js';
@@ -30,6 +30,8 @@ import { decodeHashState, encodeHashState } from './lib/hash-state.js';
 const POLL_MS = 3000; // while a run shown is running
 const STORAGE_KEY = 'runhistory.state';
 const WIDTH_KEY = 'runhistory.sidebarWidth';
+const STYLES_KEY = 'runhistory.runStyles'; // run id -> style index, so a run keeps its colour across reloads
+const STYLES_KEPT = 2000; // most remembered, the most recently assigned
 const SEARCH_DELAY_MS = 300; // typing pause before the server is searched too
 const PERSIST_DELAY_MS = 250;
 
@@ -65,6 +67,16 @@ export class App {
     this.reloads = 0; // TensorBoard reloads handled (tests read it)
     this.tabsKey = '';
     this.liveText = '';
+    /** @type {{wanted: number, limit: number} | null} the last selection cut to MAX_SELECTED */
+    this.capped = null;
+    this.styleMemory = new StyleMemory(STYLES_KEY, STYLES_KEPT); // a run keeps its colour across reloads
+    /** @type {Map<string, number>} styles of the runs charted now */
+    this.styles = new Map();
+    /** @type {ReturnType<RunStore['charted']> | null} what the last render charted */
+    this.charted = null;
+    /** @type {{experiment: string, token: string} | null} the last /changes answer */
+    this.changeToken = null;
+    this.firstVisit = false; // no saved state: the first experiment opened selects its newest run
 
     this.store = new RunStore(() => this.scheduleRender());
     const select = (/** @type {string[]} */ ids, /** @type {'only' | 'toggle' | 'range'} */ mode) => this.select(ids, mode);
@@ -85,6 +97,8 @@ export class App {
     this.sweep = null;
     /** @type {import('./details.js').DetailsView | null} */
     this.details = null;
+    /** @type {import('./compare.js').CompareView | null} */
+    this.compare = null;
     // Views other than the table focus runs the table may not show yet: reveal them there.
     this.viewCallbacks = { select, focus: (/** @type {string} */ id) => void this.reveal(id), setState, openInScalars };
     /** @type {Promise<void> | null} */
@@ -114,6 +128,7 @@ export class App {
         // storage disabled: start fresh
       }
     }
+    this.firstVisit = saved.size === 0;
     this.state = stateFromMap(saved);
     const width = Number(localStorage.getItem(WIDTH_KEY));
     if (width > 0) this.root.style.setProperty('--rh-sidebar-width', `${width}px`);
@@ -154,6 +169,9 @@ export class App {
   /** Show the chosen experiment: first page of runs, expanded parents, then the selection's runs. */
   async openExperiment() {
     this.store.reset(this.state.experiment);
+    // The change token as of this load (asked alongside the runs): later checks compare with it.
+    this.changeToken = null;
+    void this.checkChanges({ poll: false });
     const early = this.bootRuns;
     this.bootRuns = null;
     const prefetched = early ? await early : null;
@@ -166,6 +184,20 @@ export class App {
       this.setState({ selected: this.state.selected.filter((id) => !unknown.has(id)), focus: unknown.has(this.state.focus ?? '') ? null : this.state.focus });
     }
     if (this.state.query.trim() && !this.store.complete()) void this.store.search(this.state.query.trim());
+    if (this.firstVisit) {
+      this.firstVisit = false;
+      if (this.state.selected.length === 0) this.selectNewest();
+    }
+  }
+
+  /** A first visit shows curves at once: the newest top-level run (a parent shows its children). */
+  selectNewest() {
+    let newest = null;
+    for (const row of this.store.rows.values()) {
+      if (row.parent_id !== null && row.parent_id !== undefined) continue;
+      if (!newest || Number(row.start_time ?? 0) > Number(newest.start_time ?? 0)) newest = row;
+    }
+    if (newest) this.setState({ selected: [String(newest.id)], focus: String(newest.id) });
   }
 
   /** @param {Partial<ViewState>} patch */
@@ -216,6 +248,8 @@ export class App {
     } else {
       selected = [...new Set(ids)];
     }
+    // A hard limit keeps the URL and the charts bounded: said on screen, never silent.
+    this.capped = selected.length > MAX_SELECTED ? { wanted: selected.length, limit: MAX_SELECTED } : null;
     this.setState({ selected: selected.slice(0, MAX_SELECTED) });
   }
 
@@ -298,6 +332,9 @@ export class App {
     const s = this.state;
     const experiment = this.experiments.find((e) => e.id === s.experiment) ?? null;
     this.experimentList.update(this.experiments, s.experiment);
+    this.charted = this.store.charted(this.state.selected, MAX_SELECTED);
+    this.styles = this.styleMemory.assign(this.charted.ids);
+    this.tree.styles = this.styles;
     this.tree.update(s, experiment?.status_counts ?? {});
     this.renderTopbar();
     this.renderMain();
@@ -327,6 +364,7 @@ export class App {
       replaceChildren(this.tabs,
         tab('charts', s.selected.length ? `Charts (${s.selected.length})` : 'Charts'),
         tab('sweep', 'Sweep'),
+        tab('compare', 'Compare'),
         tab('details', 'Details'));
     }
     const live = this.isLive();
@@ -347,21 +385,24 @@ export class App {
   renderMain() {
     const s = this.state;
     let view;
-    if (!this.charts || !this.sweep || !this.details) {
+    if (!this.charts || !this.sweep || !this.details || !this.compare) {
       view = h('div', { class: 'rh-empty' }, h('span', { class: 'rh-spinner', 'aria-hidden': 'true' }), 'Loading…');
       void this.loadViews();
     } else if (s.view === 'charts') {
-      const runs = s.selected.map((id, i) => {
+      const { ids, parents, shownFor } = this.charted ?? this.store.charted(s.selected, MAX_SELECTED);
+      const runs = ids.map((id) => {
         const row = this.store.rows.get(id);
         return {
           id,
           name: String(row?.display_name ?? id),
-          color: runColor(i),
+          color: runColor(this.styles.get(id) ?? 0),
+          dash: runDash(this.styles.get(id) ?? 0),
           live: statusKind(row?.status) === 'running',
           metrics: this.store.scalarNames(id),
+          parent: shownFor.get(id),
         };
       });
-      this.charts.update(runs, { xAxis: s.xAxis, smoothing: s.smoothing, logScale: s.logScale, envelope: s.envelope, metricFilter: s.metricFilter });
+      this.charts.update(runs, { selected: s.selected.length, parents, capped: this.capped }, { xAxis: s.xAxis, smoothing: s.smoothing, logScale: s.logScale, envelope: s.envelope, ignoreOutliers: s.ignoreOutliers, metricFilter: s.metricFilter });
       view = this.charts.el;
     } else if (s.view === 'sweep') {
       const focus = s.focus ? this.store.rows.get(s.focus) : undefined;
@@ -373,11 +414,14 @@ export class App {
         parent,
         parentName: String(parentRow?.display_name ?? parent ?? ''),
         focus: s.focus,
-        colors: new Map(s.selected.map((id, i) => [id, runColor(i)])),
+        colors: new Map(s.selected.map((id) => [id, runColor(this.styles.get(id) ?? 0)])),
         sweepX: s.sweepX,
         sweepY: s.sweepY,
       });
       view = this.sweep.el;
+    } else if (s.view === 'compare') {
+      this.compare.update(s.selected);
+      view = this.compare.el;
     } else {
       this.details.update(s.focus ?? s.selected[0] ?? null);
       view = this.details.el;
@@ -387,15 +431,18 @@ export class App {
 
   /** Load the charts, sweep and details views (once). */
   loadViews() {
-    this.viewsLoading ??= Promise.all([import('./charts.js'), import('./sweep.js'), import('./details.js')]).then(([charts, sweep, details]) => {
+    this.viewsLoading ??= Promise.all([import('./charts.js'), import('./sweep.js'), import('./details.js'), import('./compare.js')]).then(([charts, sweep, details, compare]) => {
       const { select, focus, setState, openInScalars } = this.viewCallbacks;
       this.charts = new charts.ChartsView({
         setState, openInScalars,
         deselect: (id) => this.setState({ selected: this.state.selected.filter((s) => s !== id) }),
         clearSelection: () => this.setState({ selected: [] }),
+        openSweep: (parent) => this.setState({ view: 'sweep', focus: parent }),
+        selectChildren: (parent, ids) => this.setState({ selected: [...this.state.selected.filter((id) => id !== parent), ...ids].slice(0, MAX_SELECTED) }),
       });
       this.sweep = new sweep.SweepView({ select, focus, setState });
       this.details = new details.DetailsView({ select, focus, openInScalars });
+      this.compare = new compare.CompareView({ openDetails: (id) => this.setState({ view: 'details', focus: id }) });
       this.scheduleRender();
     }, (error) => {
       this.viewsLoading = null;
@@ -426,12 +473,39 @@ export class App {
         missed = true;
         return;
       }
-      if (this.polling || !this.isLive()) {
+      if (this.polling) {
         this.renderTopbarSoon();
         return;
       }
-      void this.poll();
+      // Nothing running: a cheap check, and a full poll only when runs came, went or changed status.
+      void (this.isLive() ? this.poll() : this.checkChanges());
     }, POLL_MS);
+  }
+
+  /**
+   * Ask the server whether the experiment's runs changed since the last check; poll if so.
+   * @param {{poll?: boolean}} [options] poll: false only records the token
+   */
+  async checkChanges({ poll = true } = {}) {
+    const experiment = this.state.experiment;
+    if (!experiment || this.fatal !== null) {
+      this.renderTopbarSoon();
+      return;
+    }
+    const since = this.changeToken?.experiment === experiment ? this.changeToken.token : null;
+    let moved = false;
+    this.polling = true;
+    try {
+      const answer = await api.changes(experiment, since);
+      moved = since !== null && answer.token !== since;
+      this.changeToken = { experiment, token: answer.token };
+    } catch {
+      // the next check tries again
+    } finally {
+      this.polling = false;
+      this.renderTopbarSoon();
+    }
+    if (moved && poll) await this.poll();
   }
 
   renderTopbarSoon() {
@@ -475,6 +549,7 @@ export class App {
     this.charts?.refresh();
     this.details?.refresh();
     this.sweep?.refresh();
+    this.compare?.refresh();
     this.lastUpdate = Date.now();
     this.scheduleRender();
   }

@@ -14,9 +14,10 @@
 
 import uPlot from './vendor/uPlot.esm.js';
 import { api, downloadUrl } from './api.js';
-import { buildChartData, nearestIndex } from './lib/chart-data.js';
+import { buildChartData, tooltipRows } from './lib/chart-data.js';
 import { withAlpha } from './lib/colors.js';
-import { afterNextPaint, h, replaceChildren } from './lib/dom.js';
+import { drawExtremes, renderClipLabels, snapToMark } from './chart-marks.js';
+import { afterNextPaint, h, middleName, replaceChildren } from './lib/dom.js';
 import { formatCompact, formatDuration, formatNumber, formatTimestamp } from './lib/format.js';
 
 /** @typedef {import('./lib/chart-data.js').ChartData} ChartData */
@@ -28,6 +29,7 @@ import { formatCompact, formatDuration, formatNumber, formatTimestamp } from './
  * @property {string} id
  * @property {string} name
  * @property {string} color
+ * @property {number[]} [dash] line dash pattern (px on, off), with the colour telling many runs apart
  * @property {boolean} live still running: its data is fetched again while polling
  */
 
@@ -36,7 +38,8 @@ import { formatCompact, formatDuration, formatNumber, formatTimestamp } from './
  * @property {XAxisMode} xAxis
  * @property {number} smoothing
  * @property {boolean} logScale
- * @property {boolean} envelope
+ * @property {boolean} envelope shade the min/max band of downsampled buckets
+ * @property {boolean} ignoreOutliers the lines alone set the y range; clipped extremes are marked at the edge
  */
 
 /**
@@ -47,7 +50,8 @@ import { formatCompact, formatDuration, formatNumber, formatTimestamp } from './
 const HEIGHT = 240; // px, the plot and its axes
 const MIN_POINTS = 100; // buckets requested at least
 const MAX_POINTS = 2000; // buckets requested at most (about one per pixel column)
-const TOOLTIP_ROWS = 12;
+const TOOLTIP_ROWS = 8; // runs listed, the nearest the cursor
+const LEGEND_ITEMS = 6; // runs named under a chart; more are counted
 
 /**
  * @param {string} name CSS custom property
@@ -104,7 +108,7 @@ export class ChartCard {
     /** @type {ChartRun[]} */
     this.runs = [];
     /** @type {ChartOptions} */
-    this.options = { xAxis: 'step', smoothing: 0.6, logScale: false, envelope: true };
+    this.options = { xAxis: 'step', smoothing: 0.6, logScale: false, envelope: true, ignoreOutliers: false };
     /** @type {any} the last /compare answer */
     this.response = null;
     /** @type {ChartData | null} */
@@ -123,6 +127,8 @@ export class ChartCard {
     this.plotLayout = '';
     /** @type {string} what the last update showed */
     this.updateKey = '';
+    /** @type {Set<number>} data indices of the extremes marked in the last draw (the tooltip snaps to them) */
+    this.marked = new Set();
 
     this.title = h('div', { class: 'rh-card-title', title: metric }, metric);
     this.status = h('span', { class: 'rh-card-status' });
@@ -131,6 +137,7 @@ export class ChartCard {
     this.menu = h('details', { class: 'rh-menu' }, h('summary', { class: 'rh-btn rh-btn-small', title: 'Download the data of this chart' }, 'Download'), this.downloads);
     this.plotBox = h('div', { class: 'rh-plot', style: { height: `${HEIGHT}px` } });
     this.tooltip = h('div', { class: 'rh-tooltip', hidden: true });
+    this.clipMarks = h('div', { class: 'rh-clip-marks', 'aria-label': 'Values outside the y range' });
     this.legend = h('div', { class: 'rh-legend' });
     this.message = h('div', { class: 'rh-card-message', hidden: true });
     this.el = h(
@@ -151,7 +158,7 @@ export class ChartCard {
         }, 'Open in Scalars'),
         this.menu,
       ),
-      h('div', { class: 'rh-plot-wrap' }, this.plotBox, this.tooltip, this.message),
+      h('div', { class: 'rh-plot-wrap' }, this.plotBox, this.clipMarks, this.tooltip, this.message),
       this.legend,
     );
     /** @type {any} */ (this.el).runhistoryChart = this;
@@ -167,7 +174,7 @@ export class ChartCard {
   update(runs, options) {
     // The app renders on every state change (a keystroke in the runs filter too): redraw only
     // when something this chart shows changed.
-    const key = JSON.stringify([options, runs.map((r) => [r.id, r.name, r.color, r.live])]);
+    const key = JSON.stringify([options, runs.map((r) => [r.id, r.name, r.color, r.dash, r.live])]);
     if (key === this.updateKey) return;
     this.updateKey = key;
     const ids = runs.map((r) => r.id).join(',');
@@ -297,8 +304,9 @@ export class ChartCard {
   layoutKey() {
     const chart = /** @type {ChartData} */ (this.chart);
     const o = this.options;
-    const cols = chart.runs.map((r) => `${r.run}:${r.min >= 0}`).join(',');
-    return `${cols}|${o.xAxis}|${o.logScale}|${o.smoothing > 0}|${document.documentElement.dataset.theme ?? ''}`;
+    const dashes = new Map(this.runs.map((r) => [r.id, `${r.color} ${(r.dash ?? []).join(' ')}`]));
+    const cols = chart.runs.map((r) => `${r.run}:${r.min >= 0}:${r.band}:${dashes.get(r.run)}`).join(',');
+    return `${cols}|${o.xAxis}|${o.logScale}|${o.smoothing > 0}|${o.envelope}|${o.ignoreOutliers}|${document.documentElement.dataset.theme ?? ''}`;
   }
 
   /**
@@ -307,6 +315,7 @@ export class ChartCard {
    */
   plotOptions(chart) {
     const colorOf = new Map(this.runs.map((r) => [r.id, r.color]));
+    const dashOf = new Map(this.runs.map((r) => [r.id, r.dash?.length ? r.dash : undefined]));
     const smoothing = this.options.smoothing > 0;
     const text = cssVar('--rh-text-secondary', '#616161');
     const grid = cssVar('--rh-grid', 'rgba(0,0,0,0.08)');
@@ -323,17 +332,20 @@ export class ChartCard {
         label: `${r.run} raw`,
         stroke: smoothing ? withAlpha(color, 0.28) : color,
         width: smoothing ? 1 : 1.5,
+        dash: smoothing ? undefined : dashOf.get(r.run),
         points: { show: false },
         spanGaps: true,
       };
-      series[r.smooth] = { label: r.run, stroke: color, width: 1.5, points: { show: false }, spanGaps: true, show: smoothing };
+      series[r.smooth] = { label: r.run, stroke: color, width: 1.5, dash: dashOf.get(r.run), points: { show: false }, spanGaps: true, show: smoothing };
       marked.add(smoothing ? r.smooth : r.raw);
       if (r.min >= 0) {
-        // auto: false keeps the envelope out of the y range, like TensorBoard's "ignore outliers":
-        // the lines set the scale and a spike's band runs off the top, visibly.
-        series[r.min] = { label: `${r.run} min`, stroke: 'transparent', width: 0, points: { show: false }, spanGaps: true, auto: false };
-        series[r.max] = { label: `${r.run} max`, stroke: 'transparent', width: 0, points: { show: false }, spanGaps: true, auto: false };
-        bands.push({ series: [r.max, r.min], fill: withAlpha(color, 0.14) });
+        // By default the y range covers every bucket's min and max, so a spike folded into a
+        // bucket is on screen at any zoom; "Ignore outliers" lets the lines set the range, and
+        // drawExtremes marks what is clipped.
+        const auto = !this.options.ignoreOutliers;
+        series[r.min] = { label: `${r.run} min`, stroke: 'transparent', width: 0, points: { show: false }, spanGaps: true, auto };
+        series[r.max] = { label: `${r.run} max`, stroke: 'transparent', width: 0, points: { show: false }, spanGaps: true, auto };
+        if (r.band) bands.push({ series: [r.max, r.min], fill: withAlpha(color, 0.14) });
       }
     }
     const mode = this.options.xAxis;
@@ -365,7 +377,7 @@ export class ChartCard {
       hooks: {
         setCursor: [(u) => this.onCursor(u)],
         setSelect: [(u) => this.onSelect(u)],
-        draw: [() => this.onDrawn()],
+        draw: [(u) => renderClipLabels(this.clipMarks, u, drawExtremes(u, this.chart, this.runs, this.marked)), () => this.onDrawn()],
       },
     };
   }
@@ -407,52 +419,52 @@ export class ChartCard {
 
   /** @param {uPlot} u */
   onCursor(u) {
-    const idx = u.cursor.idx;
     const chart = this.chart;
-    if (idx === null || idx === undefined || !chart || u.cursor.left === undefined || u.cursor.left < 0) {
+    if (u.cursor.idx === null || u.cursor.idx === undefined || !chart || u.cursor.left === undefined || u.cursor.left < 0) {
       this.tooltip.hidden = true;
       this.renderLegend(null);
       return;
     }
-    const xs = chart.data[0];
+    const idx = snapToMark(u, chart, this.marked, u.cursor.idx, u.cursor.left);
     const smoothing = this.options.smoothing > 0;
-    const names = new Map(this.runs.map((r) => [r.id, r]));
-    /** @type {Array<{run: ChartRun, value: number, raw: number, x: number}>} */
-    const rows = [];
-    for (const r of chart.runs) {
-      const col = chart.data[r.raw];
-      const j = nearestIndex(col, idx, 200);
-      const run = names.get(r.run);
-      if (j < 0 || !run) continue;
-      const raw = /** @type {number} */ (col[j]);
-      const value = smoothing ? /** @type {number} */ (chart.data[r.smooth][j]) : raw;
-      rows.push({ run, value, raw, x: xs[j] });
-    }
-    rows.sort((a, b) => b.value - a.value);
-    this.renderLegend(new Map(rows.map((row) => [row.run.id, row.value])));
+    const near = u.cursor.top !== undefined && u.cursor.top >= 0 ? u.posToVal(u.cursor.top, 'y') : null;
+    const all = tooltipRows(chart, idx, { smoothing });
+    this.renderLegend(new Map(all.rows.map((row) => [row.run, row.value])));
+    // Many runs: the ones nearest the cursor, so the tooltip stays inside the chart.
+    const { rows, hidden } = all.rows.length > TOOLTIP_ROWS ? tooltipRows(chart, idx, { smoothing, near, limit: TOOLTIP_ROWS }) : all;
     if (rows.length === 0) {
       this.tooltip.hidden = true;
       return;
     }
+    const names = new Map(this.runs.map((r) => [r.id, r]));
+    const buckets = rows.some((row) => row.min !== null);
     const mode = this.options.xAxis;
+    const num = (/** @type {number | null} */ v, /** @type {string} */ extra = '') => h('td', { class: ['rh-num', extra] }, v === null ? '' : formatNumber(v));
     replaceChildren(
       this.tooltip,
-      h('div', { class: 'rh-tooltip-x' }, formatX(mode, xs[idx])),
+      h('div', { class: 'rh-tooltip-x' }, formatX(mode, chart.data[0][idx])),
       h(
         'table',
         null,
-        h('thead', null, h('tr', null, h('th'), h('th'), h('th', { class: 'rh-num' }, smoothing ? 'Smoothed' : 'Value'), smoothing && h('th', { class: 'rh-num' }, 'Value'), h('th', { class: 'rh-num' }, mode === 'step' ? 'Step' : ''))),
-        h('tbody', null, rows.slice(0, TOOLTIP_ROWS).map((row) => h(
+        h('thead', null, h('tr', null, h('th'), h('th'),
+          smoothing && h('th', { class: 'rh-num' }, 'Smoothed'),
+          h('th', { class: 'rh-num' }, buckets ? 'Mean' : 'Value'),
+          buckets && h('th', { class: 'rh-num' }, 'Min'),
+          buckets && h('th', { class: 'rh-num' }, 'Max'),
+          h('th', { class: 'rh-num' }, mode === 'step' ? 'Step' : ''))),
+        h('tbody', null, rows.map((row) => h(
           'tr',
           null,
-          h('td', null, h('span', { class: 'rh-swatch', style: { background: row.run.color } })),
-          h('td', { class: 'rh-tooltip-name' }, row.run.name),
-          h('td', { class: 'rh-num' }, formatNumber(row.value)),
-          smoothing && h('td', { class: 'rh-num rh-muted' }, formatNumber(row.raw)),
+          h('td', null, h('span', { class: 'rh-swatch', style: { background: names.get(row.run)?.color ?? '#888' } })),
+          h('td', null, middleName(names.get(row.run)?.name ?? row.run, 'rh-tooltip-name')),
+          smoothing && num(row.value),
+          num(row.mean, smoothing ? 'rh-muted' : ''),
+          buckets && num(row.min, 'rh-muted'),
+          buckets && num(row.max, 'rh-muted'),
           h('td', { class: 'rh-num rh-muted' }, mode === 'step' ? formatCompact(row.x) : ''),
         ))),
       ),
-      rows.length > TOOLTIP_ROWS && h('div', { class: 'rh-muted' }, `+${rows.length - TOOLTIP_ROWS} more`),
+      hidden > 0 && h('div', { class: 'rh-muted' }, `${hidden} more runs farther from the cursor`),
     );
     this.tooltip.hidden = false;
     const box = this.plotBox.getBoundingClientRect();
@@ -460,7 +472,7 @@ export class ChartCard {
     const top = (u.cursor.top ?? 0) + u.bbox.top / devicePixelRatio;
     const tipWidth = this.tooltip.offsetWidth;
     const x = left + 16 + tipWidth > box.width ? left - tipWidth - 16 : left + 16;
-    this.tooltip.style.left = `${Math.max(0, x)}px`;
+    this.tooltip.style.left = `${Math.max(0, Math.min(x, box.width - tipWidth))}px`;
     this.tooltip.style.top = `${Math.max(0, Math.min(top + 12, HEIGHT - this.tooltip.offsetHeight))}px`;
   }
 
@@ -481,7 +493,10 @@ export class ChartCard {
     }
     const errors = new Map((chart?.errors ?? []).map((e) => [e.run, e.error]));
     const info = new Map((chart?.runs ?? []).map((r) => [r.run, r]));
-    replaceChildren(this.legend, this.runs.map((run) => {
+    // Many runs: the legend keeps to a line or two; the tooltip names the runs at the cursor.
+    const listed = this.runs.slice(0, LEGEND_ITEMS);
+    const more = this.runs.length - listed.length;
+    replaceChildren(this.legend, listed.map((run) => {
       const value = hover?.get(run.id) ?? last.get(run.id);
       const r = info.get(run.id);
       const title = errors.get(run.id) ?? (r ? `${r.total.toLocaleString('en-US')} points${r.downsampled ? `, drawn as ${r.points.toLocaleString('en-US')} buckets (band: min/max)` : ''}` : '');
@@ -489,11 +504,11 @@ export class ChartCard {
         'span',
         { class: ['rh-legend-item', errors.has(run.id) && 'rh-legend-missing'], title },
         h('span', { class: 'rh-swatch', style: { background: run.color } }),
-        h('span', { class: 'rh-legend-name' }, run.name),
+        middleName(run.name, 'rh-legend-name'),
         value !== undefined && h('span', { class: 'rh-num' }, formatNumber(value)),
         run.live && h('span', { class: 'rh-live-dot', title: 'Running: updates live' }),
       );
-    }));
+    }), more > 0 && h('span', { class: 'rh-muted rh-legend-more' }, `+${more} more runs (hover the chart for the nearest)`));
   }
 
   renderDownloads() {

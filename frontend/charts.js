@@ -6,7 +6,7 @@
  */
 
 import { metricMatcher } from './lib/app-state.js';
-import { h, replaceChildren } from './lib/dom.js';
+import { h, middleName, replaceChildren } from './lib/dom.js';
 import { MAX_SMOOTHING_WEIGHT } from './lib/smoothing.js';
 
 /** @typedef {import('./chart.js').ChartRun} ChartRun */
@@ -14,7 +14,8 @@ import { MAX_SMOOTHING_WEIGHT } from './lib/smoothing.js';
 
 /**
  * A selected run as the charts need it.
- * @typedef {ChartRun & {metrics: string[] | null}} SelectedRun metrics: scalar names, null while unknown
+ * @typedef {ChartRun & {metrics: string[] | null, parent?: string}} SelectedRun metrics: scalar names, null while
+ *   unknown; parent: the selected parent it is shown for
  */
 
 /**
@@ -23,8 +24,19 @@ import { MAX_SMOOTHING_WEIGHT } from './lib/smoothing.js';
  * @property {(metric: string, runIds: string[]) => void} openInScalars
  * @property {(id: string) => void} deselect
  * @property {() => void} clearSelection
+ * @property {(parent: string) => void} openSweep show a parent's sweep view
+ * @property {(parent: string, ids: string[]) => void} selectChildren make a parent's children the selection
  */
 
+/**
+ * A selected parent without scalars of its own, charted through its children.
+ * @typedef {Object} ParentShown
+ * @property {string} id
+ * @property {string} name
+ * @property {number} children
+ */
+
+const MAX_CHIPS = 3; // chips shown before "+N more" (up to five are all shown)
 const X_LABELS = /** @type {const} */ ([['step', 'Step'], ['relative', 'Relative'], ['wall_time', 'Wall']]);
 
 export class ChartsView {
@@ -41,8 +53,14 @@ export class ChartsView {
     this.cards = new Map();
     /** @type {SelectedRun[]} */
     this.runs = [];
+    /** @type {ParentShown[]} */
+    this.parents = [];
+    /** @type {{wanted: number, limit: number} | null} */
+    this.capped = null;
+    this.chipsOpen = false;
+    this.selectedCount = 0;
     /** @type {ChartOptions & {metricFilter: string}} */
-    this.options = { xAxis: 'step', smoothing: 0.6, logScale: false, envelope: true, metricFilter: '' };
+    this.options = { xAxis: 'step', smoothing: 0.6, logScale: false, envelope: true, ignoreOutliers: false, metricFilter: '' };
 
     this.metricFilter = /** @type {HTMLInputElement} */ (h('input', {
       class: 'rh-input',
@@ -65,7 +83,9 @@ export class ChartsView {
     }, label));
     this.logBox = /** @type {HTMLInputElement} */ (h('input', { type: 'checkbox', on: { change: () => this.callbacks.setState({ logScale: this.logBox.checked }) } }));
     this.bandBox = /** @type {HTMLInputElement} */ (h('input', { type: 'checkbox', on: { change: () => this.callbacks.setState({ envelope: this.bandBox.checked }) } }));
+    this.outlierBox = /** @type {HTMLInputElement} */ (h('input', { type: 'checkbox', on: { change: () => this.callbacks.setState({ ignoreOutliers: this.outlierBox.checked }) } }));
     this.selectionBar = h('div', { class: 'rh-selection' });
+    this.parentNotes = h('div', { class: 'rh-parent-notes' });
     this.grid = h('div', { class: 'rh-chart-grid' });
     this.empty = h('div', { class: 'rh-empty', hidden: true });
     this.el = h(
@@ -79,8 +99,10 @@ export class ChartsView {
         h('div', { class: 'rh-control rh-segmented', role: 'group', 'aria-label': 'Horizontal axis' }, h('span', null, 'X'), this.xButtons),
         h('label', { class: 'rh-control' }, this.logBox, h('span', null, 'Log scale')),
         h('label', { class: 'rh-control', title: 'Shade the min/max of the points each drawn bucket stands for, so spikes show' }, this.bandBox, h('span', null, 'Min/max band')),
+        h('label', { class: 'rh-control', title: 'Let the lines set the y range; extremes outside it are marked at the edge with their values' }, this.outlierBox, h('span', null, 'Ignore outliers')),
       ),
       this.selectionBar,
+      this.parentNotes,
       this.empty,
       this.grid,
     );
@@ -101,13 +123,18 @@ export class ChartsView {
   /**
    * Show these runs with these options.
    * @param {SelectedRun[]} runs
+   * @param {{selected: number, parents: ParentShown[], capped: {wanted: number, limit: number} | null}} context how
+   *   many runs are selected; selected parents shown through their children; a selection cut to the limit
    * @param {ChartOptions & {metricFilter: string}} options
    */
-  update(runs, options) {
-    const key = JSON.stringify([options, runs, this.ChartCard !== null]);
+  update(runs, context, options) {
+    const key = JSON.stringify([options, runs, context, this.ChartCard !== null]);
     if (key === this.updateKey) return;
     this.updateKey = key;
     this.runs = runs;
+    this.parents = context.parents;
+    this.capped = context.capped;
+    this.selectedCount = context.selected;
     this.options = options;
     if (document.activeElement !== this.metricFilter) this.metricFilter.value = options.metricFilter;
     this.smoothingRange.value = String(options.smoothing);
@@ -115,6 +142,7 @@ export class ChartsView {
     for (const button of this.xButtons) button.classList.toggle('rh-seg-on', button.dataset.x === options.xAxis);
     this.logBox.checked = options.logScale;
     this.bandBox.checked = options.envelope;
+    this.outlierBox.checked = options.ignoreOutliers;
     this.renderSelection();
 
     const match = metricMatcher(options.metricFilter);
@@ -136,7 +164,7 @@ export class ChartsView {
         this.cards.delete(metric);
       }
     }
-    const chartOptions = { xAxis: options.xAxis, smoothing: options.smoothing, logScale: options.logScale, envelope: options.envelope };
+    const chartOptions = { xAxis: options.xAxis, smoothing: options.smoothing, logScale: options.logScale, envelope: options.envelope, ignoreOutliers: options.ignoreOutliers };
     const ChartCard = this.ChartCard;
     if (metrics.length && !ChartCard) {
       this.loadCharts();
@@ -151,29 +179,61 @@ export class ChartsView {
         this.observer.observe(card.el);
       }
       if (!card) return;
-      const chartRuns = /** @type {ChartRun[]} */ ((byMetric.get(metric) ?? []).map(({ id, name, color, live }) => ({ id, name, color, live })));
+      const chartRuns = /** @type {ChartRun[]} */ ((byMetric.get(metric) ?? []).map(({ id, name, color, dash, live }) => ({ id, name, color, dash, live })));
       card.update(chartRuns, chartOptions);
       if (this.grid.children[i] !== card.el) this.grid.insertBefore(card.el, this.grid.children[i] ?? null);
     });
     this.renderEmpty(runs, metrics.length);
   }
 
+  renderParents() {
+    replaceChildren(this.parentNotes, this.parents.map((p) => h(
+      'div',
+      { class: 'rh-parent-note' },
+      h('strong', null, p.name),
+      ` logs no scalars itself: showing its ${p.children.toLocaleString('en-US')} child runs. `,
+      h('button', { class: 'rh-btn rh-btn-small', type: 'button', on: { click: () => this.callbacks.openSweep(p.id) } }, 'Open its sweep view'),
+      ' ',
+      h('button', {
+        class: 'rh-btn rh-btn-small rh-btn-flat', type: 'button', title: 'Select the children themselves (to remove some of them)',
+        on: { click: () => this.callbacks.selectChildren(p.id, this.runs.filter((r) => r.parent === p.id).map((r) => r.id)) },
+      }, 'Select the children'),
+    )));
+  }
+
   renderSelection() {
-    if (this.runs.length === 0) {
+    this.renderParents();
+    const chip = (/** @type {string} */ id, /** @type {string} */ name, /** @type {string | null} */ color, /** @type {string} */ label) => h(
+      'span',
+      { class: ['rh-chip', 'rh-chip-run', color === null && 'rh-chip-parent'], title: label },
+      color !== null && h('span', { class: 'rh-swatch', style: { background: color } }),
+      middleName(name, 'rh-chip-text', label),
+      h('button', { class: 'rh-chip-x', type: 'button', 'aria-label': `Remove ${name} from the charts`, on: { click: () => this.callbacks.deselect(id) } }, '×'),
+    );
+    const chips = [
+      ...this.parents.map((p) => chip(p.id, p.name, null, `${p.name}: its ${p.children} child runs`)),
+      ...this.runs.filter((r) => !r.parent).map((r) => chip(r.id, r.name, r.color, r.name)),
+    ];
+    const capped = this.capped;
+    if (chips.length === 0) {
       replaceChildren(this.selectionBar);
       return;
     }
+    // Many runs: one line of chips and "+N more", so the charts stay on screen.
+    const shown = this.chipsOpen || chips.length <= MAX_CHIPS + 2 ? chips : chips.slice(0, MAX_CHIPS);
+    const toggle = (/** @type {boolean} */ open) => {
+      this.chipsOpen = open;
+      this.renderSelection();
+    };
+    this.selectionBar.classList.toggle('rh-selection-collapsed', !this.chipsOpen);
     replaceChildren(
       this.selectionBar,
-      h('span', { class: 'rh-muted' }, `${this.runs.length} selected:`),
-      this.runs.map((run) => h(
-        'span',
-        { class: 'rh-chip rh-chip-run', title: run.name },
-        h('span', { class: 'rh-swatch', style: { background: run.color } }),
-        h('span', { class: 'rh-chip-text' }, run.name),
-        h('button', { class: 'rh-chip-x', type: 'button', 'aria-label': `Remove ${run.name} from the charts`, on: { click: () => this.callbacks.deselect(run.id) } }, '×'),
-      )),
+      h('span', { class: 'rh-muted' }, this.selectedCount === this.runs.length ? `${this.selectedCount} selected:` : `${this.selectedCount} selected, ${this.runs.length} charted:`),
+      shown,
+      chips.length > shown.length && h('button', { class: 'rh-chip rh-chip-more', type: 'button', title: 'Show every selected run', on: { click: () => toggle(true) } }, `+${chips.length - shown.length} more`),
+      this.chipsOpen && chips.length > MAX_CHIPS + 2 && h('button', { class: 'rh-btn rh-btn-small rh-btn-flat', type: 'button', on: { click: () => toggle(false) } }, 'Show fewer'),
       h('button', { class: 'rh-btn rh-btn-small rh-btn-flat', type: 'button', on: { click: () => this.callbacks.clearSelection() } }, 'Clear'),
+      capped && h('span', { class: 'rh-cap-note', role: 'status' }, `${capped.wanted.toLocaleString('en-US')} runs were selected; only the first ${capped.limit.toLocaleString('en-US')} are kept and overlaid.`),
     );
   }
 
@@ -181,7 +241,7 @@ export class ChartsView {
   loadCharts() {
     this.chartModule ??= import('./chart.js').then((module) => {
       this.ChartCard = module.ChartCard;
-      this.update(this.runs, this.options);
+      this.update(this.runs, { selected: this.selectedCount, parents: this.parents, capped: this.capped }, this.options);
     }, (error) => {
       this.chartModule = null;
       replaceChildren(this.empty, `Could not load the charts: ${error instanceof Error ? error.message : String(error)}`);

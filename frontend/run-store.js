@@ -261,6 +261,38 @@ export class RunStore {
     return this.scalarsOf.get(id) ?? null;
   }
 
+  /**
+   * The runs the charts overlay: the selection, where a selected parent that logs no scalars of
+   * its own stands for its children (loaded on demand), so a parent is never a dead end.
+   * @param {ReadonlyArray<string>} selected
+   * @param {number} limit most runs charted
+   * @returns {{ids: string[], parents: Array<{id: string, name: string, children: number}>, shownFor: Map<string, string>}}
+   */
+  charted(selected, limit) {
+    /** @type {string[]} */
+    const ids = [];
+    const parents = [];
+    /** @type {Map<string, string>} child id -> the selected parent it is shown for */
+    const shownFor = new Map();
+    for (const id of selected) {
+      const row = this.rows.get(id);
+      const own = this.scalarNames(id);
+      if (!row || Number(row.child_count ?? 0) === 0 || own === null || own.length > 0) {
+        ids.push(id);
+        continue;
+      }
+      const page = this.children.get(id);
+      if (!page) void this.loadChildren(id);
+      const children = [...this.rows.values()].filter((r) => String(r.parent_id) === id).sort((a, b) => Number(a.start_time ?? 0) - Number(b.start_time ?? 0));
+      parents.push({ id, name: String(row.display_name ?? id), children: Number(row.child_count) });
+      for (const child of children.slice(0, limit)) {
+        ids.push(String(child.id));
+        shownFor.set(String(child.id), id);
+      }
+    }
+    return { ids: [...new Set(ids)].slice(0, limit), parents, shownFor };
+  }
+
   /** Whether a loaded run is running (polling is on while one is). */
   hasLive() {
     for (const row of this.rows.values()) if (statusKind(row.status) === 'running') return true;

@@ -10,7 +10,7 @@
  * ↑/↓ move, → expand, ← collapse or go to the parent, Space toggles, Enter selects alone.
  */
 
-import { afterNextPaint, h, replaceChildren } from './lib/dom.js';
+import { afterNextPaint, h, middleName, replaceChildren } from './lib/dom.js';
 import { formatDuration, formatNumber, formatNumberLong, formatRelativeTime, formatTimestamp, statusKind, statusLabel, toEpochMs } from './lib/format.js';
 import { ancestorsOfMatches, filterTree, flattenVisible, sortTree } from './lib/tree.js';
 import { runColor } from './lib/colors.js';
@@ -88,6 +88,8 @@ export class RunTree {
       class: 'rh-input rh-filter', type: 'search', placeholder: 'Filter runs: name, id, tag…', 'aria-label': 'Filter runs',
       on: { input: () => this.callbacks.setState({ query: this.query.value }) },
     }));
+    /** @type {ReadonlyMap<string, number>} style index per charted run (set by the app) */
+    this.styles = new Map();
     this.tagInput = /** @type {HTMLInputElement} */ (h('input', {
       class: 'rh-input rh-tag-filter', type: 'search', placeholder: 'tag key:value', 'aria-label': 'Filter by tag (key or key:value, several separated by spaces)',
       title: 'Tags: "key" or "key:value"; several separated by spaces must all hold',
@@ -284,7 +286,8 @@ export class RunTree {
     });
     this.spacer.style.height = `${range.total}px`;
     this.rowsBox.style.transform = `translateY(${range.offset}px)`;
-    const selectedIndex = new Map(state.selected.map((id, i) => [id, i]));
+    // The style index of each selected run (its colour in the charts), as the app assigned it.
+    const selectedIndex = new Map(state.selected.map((id, i) => [id, this.styles.get(id) ?? i]));
     const template = this.gridTemplate();
     /** @type {HTMLElement[]} */
     const rows = [];
@@ -356,7 +359,7 @@ export class RunTree {
         item.hasChildren
           ? h('button', { class: 'rh-twisty', type: 'button', tabindex: '-1', 'aria-label': item.expanded ? 'Collapse' : 'Expand' }, item.expanded ? '▾' : '▸')
           : h('span', { class: 'rh-twisty-space' }),
-        h('span', { class: 'rh-name', title: `${row.display_name ?? ''}\n${node.id}` }, String(row.display_name ?? node.id)),
+        middleName(String(row.display_name ?? node.id), 'rh-name', `${row.display_name ?? ''}\n${node.id}`),
         item.hasChildren && h('span', { class: 'rh-count', title: `${node.childCount} child runs` }, String(node.childCount)),
       ),
       h('div', { class: 'rh-cell' }, h('span', { class: `rh-status rh-status-${kind}`, title: row.error ? String(row.error) : statusLabel(row.status) }, statusLabel(row.status))),
@@ -532,6 +535,9 @@ export class RunTree {
     const move = (/** @type {number} */ to) => {
       const next = runs[Math.max(0, Math.min(runs.length - 1, to))];
       this.anchor = next.node.id;
+      // The app re-renders on the next frame; a key pressed before that (Home, then Enter at
+      // once) must act on the row just focused, not on the focus of the last render.
+      this.state = { ...state, focus: next.node.id };
       this.callbacks.focus(next.node.id);
       this.reveal(next.node.id);
     };

@@ -9,7 +9,7 @@ import uPlot from './vendor/uPlot.esm.js';
 import { api } from './api.js';
 import { h, replaceChildren } from './lib/dom.js';
 import { formatNumber, formatNumberLong, statusKind, statusLabel } from './lib/format.js';
-import { bestRow, chooseAxes, numericCell, scatterPoints, sortSweepRows, suggestLog } from './lib/sweep-data.js';
+import { bestRow, chooseAxes, numericCell, paddedRange, scatterPoints, sortSweepRows, suggestLog } from './lib/sweep-data.js';
 import { toCSV } from './lib/csv.js';
 import { withAlpha } from './lib/colors.js';
 
@@ -217,7 +217,12 @@ export class SweepView {
       height: HEIGHT,
       padding: [12, 16, 0, 4],
       legend: { show: false },
-      scales: { x: { time: false, ...(logX ? { distr: 3, log: 10 } : {}) }, y: logY ? { distr: 3, log: 10 } : {} },
+      // Padded ranges: a point at the largest (or smallest) value is drawn whole, and uPlot
+      // draws every point sharing the extreme x (with an exact range it stops at the first).
+      scales: {
+        x: { time: false, ...(logX ? { distr: 3, log: 10 } : {}), range: (_u, min, max) => paddedRange(min, max, { log: logX }) },
+        y: { ...(logY ? { distr: 3, log: 10 } : {}), range: (_u, min, max) => paddedRange(min, max, { log: logY }) },
+      },
       axes: [
         { label: xName, labelFont: font, labelSize: 18, stroke: text, font, grid: { stroke: grid }, ticks: { stroke: grid }, values: (_u, s) => s.map((v) => formatNumber(v)) },
         { label: yName, labelFont: font, labelSize: 18, stroke: text, font, grid: { stroke: grid }, ticks: { stroke: grid }, values: (_u, s) => s.map((v) => formatNumber(v)), size: 56 },

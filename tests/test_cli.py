@@ -333,7 +333,27 @@ def test_demo_serves_tensorboard_and_stops_on_ctrl_c(tmp_path):
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         probe.bind(("127.0.0.1", port))  # the port is free again
     store = SQLiteStore(tmp_path / "store")
-    assert [r.status for r in store.list_runs(store.get_experiment("digits-mlp").id)] == ["Completed"] * 4
+    runs = store.list_runs(store.get_experiment("digits-mlp").id)
+    assert [r.status for r in runs if r.display_name != "long-training"] == ["Completed"] * 4
+    assert [r.status for r in runs if r.display_name == "long-training"] == ["Completed"]  # stopped with the demo
+
+
+def test_demo_keeps_one_run_training_after_the_url_is_printed(tmp_path):
+    proc, url = _start_demo(tmp_path)
+    try:
+        experiments = _get_json(url + "data/plugin/runhistory/experiments")["experiments"]
+        newest = max(experiments, key=lambda e: e["last_activity"])
+        assert newest["name"] == "digits-mlp" and newest["status_counts"].get("Running") == 1  # the tab opens on it
+        runs = _get_json(url + f"data/plugin/runhistory/runs?experiment={newest['id']}")["runs"]
+        live = next(r for r in runs if r["status"] == "Running")
+        points = lambda: _get_json(url + f"data/plugin/runhistory/series?run={live['id']}&name=train/loss")["total"]  # noqa: E731
+        first = points()
+        deadline = time.monotonic() + 30
+        while points() <= first and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert points() > first, "the live run keeps logging"
+    finally:
+        _stop_and_check(proc, signal.SIGINT)
 
 
 def test_demo_again_adds_runs_and_stops_on_sigterm(tmp_path):

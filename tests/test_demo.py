@@ -211,3 +211,24 @@ def test_training_rejects_bad_settings(tmp_path, options):
     with pytest.raises(InvalidArgumentError):
         run_training(store=tmp_path / "s", logs_root=tmp_path / "logs", **options)
     assert not (tmp_path / "logs").exists()
+
+
+def test_live_training_logs_in_the_background_then_completes(tmp_path):
+    from tb_runhistory_plugin.demos import start_live_training
+
+    live = start_live_training(str(tmp_path / "store"), seconds=1.2)
+    store = SQLiteStore(tmp_path / "store")
+    assert store.get_run(live.run.id).status == "Running"
+    assert live.wait(timeout=30)  # ends by itself after `seconds`
+    info = store.get_run(live.run.id)
+    loss = next(m for m in store.list_metrics(live.run.id) if m.name == "train/loss")
+    assert info.status == "Completed" and loss.count > 20  # 20 points up front, then one every half second
+    live.stop()  # stopping a finished run is harmless
+
+
+@pytest.mark.parametrize("seconds", [0, -1, float("nan"), True, "60"])
+def test_live_training_rejects_bad_durations(tmp_path, seconds):
+    from tb_runhistory_plugin.demos import start_live_training
+
+    with pytest.raises(InvalidArgumentError, match="seconds"):
+        start_live_training(str(tmp_path / "store"), seconds=seconds)

@@ -200,6 +200,13 @@ def test_tree_expands_to_a_child_and_its_chart_draws(page, tensorboard_url, data
     frame.locator(".rh-tree-scroll").press("Home")
     frame.locator(".rh-tree-scroll").press("Enter")
     expect(frame.locator(".rh-chip-run .rh-chip-text")).to_have_text(["live-run"])
+    # Keys typed faster than a frame act on the row the previous key focused (End, then Enter
+    # in one task: before the fix, Enter selected the focus of the last render).
+    last = frame.locator(".rh-row[data-id] .rh-name").last.text_content()
+    frame.locator(".rh-tree-scroll").evaluate(
+        """el => { for (const key of ['End', 'Enter']) el.dispatchEvent(new KeyboardEvent('keydown', {key, bubbles: true})); }"""
+    )
+    expect(frame.locator(".rh-chip-run .rh-chip-text")).to_have_text([last])
 
 
 def test_chart_zoom_axes_and_scales(page, tensorboard_url, data):

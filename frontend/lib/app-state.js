@@ -8,7 +8,7 @@
 
 import { readBool, readList, readNumber, readString } from './hash-state.js';
 
-/** @typedef {'charts' | 'sweep' | 'details'} ViewName */
+/** @typedef {'charts' | 'sweep' | 'compare' | 'details'} ViewName */
 /** @typedef {import('./buckets.js').XAxisMode} XAxisMode */
 
 // Copies of buckets.js X_AXIS_MODES and smoothing.js MAX_SMOOTHING_WEIGHT (a test keeps them
@@ -32,6 +32,7 @@ const MAX_SMOOTHING = 0.999;
  * @property {XAxisMode} xAxis
  * @property {boolean} logScale
  * @property {boolean} envelope draw the min/max band of downsampled buckets
+ * @property {boolean} ignoreOutliers the lines alone set the y range (clipped extremes stay marked)
  * @property {string} metricFilter regex (or text) over metric names shown as charts
  * @property {ViewName} view
  * @property {string | null} sweepX sweep column key on the scatter's x axis
@@ -54,15 +55,16 @@ export const DEFAULT_STATE = Object.freeze({
   xAxis: 'step',
   logScale: false,
   envelope: true,
+  ignoreOutliers: false,
   metricFilter: '',
   view: 'charts',
   sweepX: null,
   sweepY: null,
 });
 
-export const VIEWS = /** @type {ReadonlyArray<ViewName>} */ (Object.freeze(['charts', 'sweep', 'details']));
-/** Most runs kept in the selection (and overlaid in one chart). */
-export const MAX_SELECTED = 50;
+export const VIEWS = /** @type {ReadonlyArray<ViewName>} */ (Object.freeze(['charts', 'sweep', 'compare', 'details']));
+/** Most runs kept in the selection (and overlaid in one chart); more is said on screen. */
+export const MAX_SELECTED = 500;
 /** Most expanded ids remembered (an old URL must not grow without bound). */
 const MAX_EXPANDED = 200;
 
@@ -97,6 +99,7 @@ export function stateToMap(state) {
   if (state.xAxis !== d.xAxis) out.set('x', state.xAxis);
   if (state.logScale !== d.logScale) out.set('log', state.logScale);
   if (state.envelope !== d.envelope) out.set('band', state.envelope);
+  if (state.ignoreOutliers !== d.ignoreOutliers) out.set('outl', state.ignoreOutliers);
   if (state.metricFilter) out.set('mf', state.metricFilter);
   if (state.view !== d.view) out.set('view', state.view);
   if (state.sweepX) out.set('sx', state.sweepX);
@@ -132,6 +135,7 @@ export function stateFromMap(map) {
     xAxis: X_AXIS_MODES.includes(/** @type {XAxisMode} */ (x)) ? /** @type {XAxisMode} */ (x) : d.xAxis,
     logScale: readBool(map, 'log', d.logScale),
     envelope: readBool(map, 'band', d.envelope),
+    ignoreOutliers: readBool(map, 'outl', d.ignoreOutliers),
     metricFilter: readString(map, 'mf', ''),
     view: VIEWS.includes(/** @type {ViewName} */ (view)) ? /** @type {ViewName} */ (view) : d.view,
     sweepX: text('sx') || null,

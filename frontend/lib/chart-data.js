@@ -32,6 +32,7 @@ import { smooth } from './smoothing.js';
  * @property {number} smooth
  * @property {number} min
  * @property {number} max
+ * @property {boolean} band shade the min/max band (min and max are kept for the tooltip and the spike marks either way)
  * @property {number} points buckets drawn
  * @property {number} total points the buckets stand for
  * @property {boolean} downsampled
@@ -111,7 +112,7 @@ export function buildChartData(seriesList, { xAxis = 'step', smoothing = 0, enve
     const smoothed = push(/** @type {Column} */ (smooth(ys, smoothing)));
     let min = -1;
     let max = -1;
-    if (envelope && downsampled && aligned.mins[i] && aligned.maxs[i]) {
+    if (downsampled && aligned.mins[i] && aligned.maxs[i]) {
       min = push(/** @type {Column} */ (aligned.mins[i]));
       max = push(/** @type {Column} */ (aligned.maxs[i]));
     }
@@ -121,6 +122,7 @@ export function buildChartData(seriesList, { xAxis = 'step', smoothing = 0, enve
       smooth: smoothed,
       min,
       max,
+      band: envelope && min >= 0,
       points: series[0].length,
       total: item.total ?? series[0].length,
       downsampled,
@@ -149,4 +151,47 @@ export function nearestIndex(column, index, limit = 1000) {
     if (b < n && column[b] !== null && column[b] !== undefined) return b;
   }
   return -1;
+}
+
+/**
+ * One run's line in the hover tooltip.
+ * @typedef {Object} TooltipRow
+ * @property {string} run
+ * @property {number} value the drawn value (smoothed when smoothing is on)
+ * @property {number} mean the bucket's mean (the raw value when not downsampled)
+ * @property {number | null} min the bucket's min (null when not downsampled)
+ * @property {number | null} max
+ * @property {number} x
+ */
+
+/**
+ * The tooltip's rows at data index `index`: each run's nearest bucket; when there are more than
+ * `limit`, the runs whose value is nearest `near` (the cursor's y value), then sorted by value,
+ * highest first. Returns the rows shown and how many runs were left out.
+ * @param {ChartData} chart
+ * @param {number} index
+ * @param {{smoothing: boolean, near?: number | null, limit?: number}} options
+ * @returns {{rows: TooltipRow[], hidden: number}}
+ */
+export function tooltipRows(chart, index, { smoothing, near = null, limit = Infinity }) {
+  const xs = chart.data[0];
+  /** @type {TooltipRow[]} */
+  const rows = [];
+  for (const r of chart.runs) {
+    const raw = chart.data[r.raw];
+    const j = nearestIndex(raw, index, 200);
+    if (j < 0) continue;
+    const mean = /** @type {number} */ (raw[j]);
+    const at = (/** @type {number} */ col) => (col >= 0 ? chart.data[col][j] ?? null : null);
+    const value = smoothing ? /** @type {number} */ (at(r.smooth) ?? mean) : mean;
+    rows.push({ run: r.run, value, mean, min: at(r.min), max: at(r.max), x: xs[j] });
+  }
+  let shown = rows;
+  if (rows.length > limit) {
+    const target = near !== null && Number.isFinite(near) ? near : null;
+    shown = target === null ? rows : [...rows].sort((a, b) => Math.abs(a.value - target) - Math.abs(b.value - target));
+    shown = shown.slice(0, limit);
+  }
+  shown = [...shown].sort((a, b) => b.value - a.value);
+  return { rows: shown, hidden: rows.length - shown.length };
 }

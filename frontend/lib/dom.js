@@ -16,6 +16,8 @@
  * elements only (`createElement`): the charts are uPlot canvases, so there is no SVG support.
  */
 
+import { splitForEllipsis } from './format.js';
+
 /**
  * The subset of `Document` used here (so a small fake can stand in for tests).
  * @typedef {Pick<Document, 'createElement' | 'createTextNode'>} DocumentLike
@@ -173,6 +175,20 @@ export function createH(docOrGetter) {
  * @type {ReturnType<typeof createH>}
  */
 export const h = createH(() => globalThis.document);
+
+/**
+ * A name that, when too wide, loses its middle, not its end: two spans, the start cut by CSS
+ * with "…" and the end always shown (styles.css `.rh-mid`). Its text is the whole name.
+ * @param {string} text
+ * @param {string | string[]} [className] extra classes
+ * @param {string} [title] hover text (default: the whole name)
+ * @returns {HTMLElement}
+ */
+export function middleName(text, className = [], title = text) {
+  const [start, end] = splitForEllipsis(text);
+  return h('span', { class: ['rh-mid', ...(Array.isArray(className) ? className : [className])], title },
+    h('span', { class: 'rh-mid-start' }, start), h('span', { class: 'rh-mid-end' }, end));
+}
 
 /**
  * Replace all children of an element with the given children (same rules as `h`).

@@ -291,3 +291,16 @@ export function statusLabel(status) {
   }
   return STATUS_LABELS[kind];
 }
+
+/**
+ * A name split for a middle ellipsis: the start (which CSS may cut with "…") and the end, kept
+ * whole because that is where sweep children differ (`…alpha0.1` vs `…alpha0.2`).
+ * @param {string} text
+ * @param {number} [keep] characters of the end kept at most
+ * @returns {[string, string]}
+ */
+export function splitForEllipsis(text, keep = 14) {
+  const s = String(text);
+  const end = Math.min(keep, Math.ceil(s.length / 2));
+  return [s.slice(0, s.length - end), s.slice(s.length - end)];
+}

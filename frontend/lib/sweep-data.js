@@ -160,3 +160,25 @@ export function bestRow(sweep, key) {
   });
   return best;
 }
+
+/**
+ * An axis range around `[min, max]` with room for the points' radius at both ends (a fraction
+ * of the span, in log space on a log axis); a single value gets a span of its own.
+ * @param {number | null} min
+ * @param {number | null} max
+ * @param {{log?: boolean, fraction?: number}} [options]
+ * @returns {[number, number]}
+ */
+export function paddedRange(min, max, { log = false, fraction = 0.06 } = {}) {
+  if (min === null || max === null || !Number.isFinite(min) || !Number.isFinite(max)) return [0, 1];
+  if (log && min > 0 && max > 0) {
+    const [lo, hi] = paddedRange(Math.log10(min), Math.log10(max), { fraction });
+    return [10 ** lo, 10 ** hi];
+  }
+  if (min === max) {
+    const half = Math.abs(min) * 0.1 || 1;
+    return [min - half, max + half];
+  }
+  const pad = (max - min) * fraction;
+  return [min - pad, max + pad];
+}

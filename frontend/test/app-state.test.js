@@ -40,7 +40,7 @@ test('a state round-trips through the URL hash', () => {
 test('malformed values fall back to defaults', () => {
   const state = stateFromMap(new Map([
     ['smooth', '7'], ['x', 'epoch'], ['view', 'nope'], ['sort', 'evil()'], ['desc', 'maybe'], ['log', '1'],
-    ['sel', Array.from({ length: 80 }, (_, i) => `r${i % 60}`).join(',')],
+    ['sel', Array.from({ length: MAX_SELECTED + 300 }, (_, i) => `r${i % (MAX_SELECTED + 100)}`).join(',')],
   ]));
   assert.equal(state.smoothing, 0.999);
   assert.equal(state.xAxis, 'step');

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { buildChartData, nearestIndex } from '../lib/chart-data.js';
+import { buildChartData, tooltipRows, nearestIndex } from '../lib/chart-data.js';
 import { smooth } from '../lib/smoothing.js';
 
 const plain = (c) => Array.from(c, (v) => (v === undefined ? null : v));
@@ -43,8 +43,23 @@ test('downsampled series get min/max envelope columns (a spike survives in max)'
   assert.deepEqual(plain(chart.data[a.max]), [1.2, 50]);
   assert.deepEqual(plain(chart.data[a.min]), [0.9, 1]);
   assert.deepEqual(plain(chart.data[a.smooth]), [1, 1.1], 'smoothing 0 is the raw line');
+  assert.ok(a.band);
   const off = buildChartData([series('a', [0, 100], [1, 1.1], { downsampled: true })], { envelope: false });
-  assert.equal(off.runs[0].min, -1);
+  assert.ok(off.runs[0].min >= 0, 'min/max are kept for the tooltip and the spike marks');
+  assert.equal(off.runs[0].band, false, 'but not shaded');
+});
+
+test('the tooltip lists the runs nearest the cursor value, highest first, with bucket min/max/mean', () => {
+  const runs = Array.from({ length: 6 }, (_, k) => series(`r${k}`, [0, 1], [k, k + 0.5], { downsampled: true, min: [k - 0.1, k], max: [k + 100 * (k === 2), k + 1] }));
+  const chart = buildChartData(runs, { smoothing: 0 });
+  const all = tooltipRows(chart, 0, { smoothing: false });
+  assert.deepEqual(all.rows.map((r) => r.run), ['r5', 'r4', 'r3', 'r2', 'r1', 'r0']);
+  assert.equal(all.hidden, 0);
+  const two = all.rows.find((r) => r.run === 'r2');
+  assert.deepEqual([two?.mean, two?.min, two?.max], [2, 1.9, 102]);
+  const near = tooltipRows(chart, 0, { smoothing: false, near: 1.2, limit: 3 });
+  assert.deepEqual(near.rows.map((r) => r.run), ['r2', 'r1', 'r0']);
+  assert.equal(near.hidden, 3);
 });
 
 test('a log scale hides values <= 0 and counts them', () => {

@@ -10,6 +10,7 @@ import {
   formatRelativeTime,
   formatTimestamp,
   parseNumber,
+  splitForEllipsis,
   statusKind,
   statusLabel,
   toEpochMs,
@@ -131,4 +132,11 @@ test('formatCompact shortens steps and counts for axes', async () => {
   const { formatCompact } = await import('../lib/format.js');
   const cases = [[0, '0'], [950, '950'], [999, '999'], [1000, '1k'], [12500, '12.5k'], [999_999, '1M'], [3e6, '3M'], [1.234e9, '1.23B'], [-2500, '-2.5k'], [0.5, '0.5'], [NaN, 'NaN'], [null, ''], ['2000', '2k']];
   for (const [input, expected] of cases) assert.equal(formatCompact(input), expected, String(input));
+});
+
+test('names split for a middle ellipsis keep their distinguishing end', () => {
+  assert.deepEqual(splitForEllipsis('very-long-sweep-child-alpha0.1'), ['very-long-sweep-', 'child-alpha0.1']);
+  assert.deepEqual(splitForEllipsis('ab'), ['a', 'b']);
+  assert.deepEqual(splitForEllipsis(''), ['', '']);
+  assert.equal(splitForEllipsis('x'.repeat(40)).join(''), 'x'.repeat(40));
 });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { bestRow, chooseAxes, defaultAxes, numericCell, scatterPoints, sortSweepRows, suggestLog } from '../lib/sweep-data.js';
+import { bestRow, chooseAxes, defaultAxes, numericCell, paddedRange, scatterPoints, sortSweepRows, suggestLog } from '../lib/sweep-data.js';
 
 const sweep = {
   parent: { id: 'p', display_name: 'sweep', status: 'Completed' },
@@ -72,4 +72,12 @@ test('defaultAxes skips constant parameters and prefers validation metrics', () 
   const values = [[256, 0.1, 1, 0.5], [256, 0.01, 0.5, 0.7], [256, 0.001, 0.7, 0.6]];
   assert.deepEqual(defaultAxes(columns, values), { x: 'property:lr', y: 'scalar:val/acc' });
   assert.deepEqual(chooseAxes(columns, null, 'scalar:train/loss', values), { x: 'property:lr', y: 'scalar:train/loss' });
+});
+
+test('axis ranges leave room at both ends, in log space on a log axis', () => {
+  assert.deepEqual(paddedRange(0, 10, { fraction: 0.1 }), [-1, 11]);
+  const [lo, hi] = paddedRange(0.001, 1, { log: true, fraction: 0.1 });
+  assert.ok(Math.abs(Math.log10(lo) + 3.3) < 1e-9 && Math.abs(Math.log10(hi) - 0.3) < 1e-9);
+  assert.deepEqual(paddedRange(5, 5), [4.5, 5.5]);
+  assert.deepEqual(paddedRange(null, null), [0, 1]);
 });

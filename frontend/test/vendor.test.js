@@ -35,7 +35,7 @@ test('vendored uPlot is CSP-safe and imports without a DOM', async () => {
 test('every lib module is @ts-check, imports only relative .js files, and has no markup sinks', async () => {
   const files = (await readdir(new URL('lib/', root))).filter((f) => f.endsWith('.js'));
   assert.deepEqual(files.sort(), [
-    'app-state.js', 'buckets.js', 'chart-data.js', 'colors.js', 'csv.js', 'dom.js', 'format.js', 'hash-state.js',
+    'app-state.js', 'buckets.js', 'chart-data.js', 'colors.js', 'compare-data.js', 'csv.js', 'dom.js', 'extremes.js', 'format.js', 'hash-state.js',
     'histogram-layout.js', 'rpc.js', 'scalars-link.js', 'smoothing.js', 'sweep-data.js', 'tree.js', 'virtual.js',
   ]);
   for (const file of files) {

@@ -359,7 +359,7 @@ def _sigterm_interrupts() -> Iterator[None]:
 
 def _demo(store: Store, args: argparse.Namespace) -> int:
     from .._launcher import Tensorboard
-    from ..demos import default_logs_root, run_sweep, run_training, serve
+    from ..demos import default_logs_root, run_sweep, run_training, serve, start_live_training
 
     err = sys.stderr
     print(f"tb-runhistory demo: logging two experiments into {store.uri}", file=err, flush=True)
@@ -395,7 +395,13 @@ def _demo(store: Store, args: argparse.Namespace) -> int:
         return EXIT_OK
     print("starting TensorBoard ...", file=err, flush=True)
     tensorboard = Tensorboard(experiments, local_root=args.logdir, port=args.port, store=store)
-    return serve(tensorboard, open_browser=not args.no_browser)
+    # One run keeps training for two minutes after the URL is printed: the tab's live updates show.
+    live = start_live_training(store)
+    print(f"  {live.run.experiment.name}: {live.run.display_name} keeps logging for two minutes  [{live.run.id[:8]}]", file=err, flush=True)
+    try:
+        return serve(tensorboard, open_browser=not args.no_browser)
+    finally:
+        live.stop()
 
 
 # ------------------------------------------------------------------------------------------ gc

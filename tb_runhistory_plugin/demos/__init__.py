@@ -6,7 +6,8 @@
 """
 
 from ._serve import serve
+from .live import start_live_training
 from .sweep import run_sweep
 from .train import default_logs_root, run_training
 
-__all__ = ["default_logs_root", "run_sweep", "run_training", "serve"]
+__all__ = ["default_logs_root", "run_sweep", "run_training", "serve", "start_live_training"]

@@ -23,6 +23,7 @@ from ..store import STORE_ENV, Store
 from . import _static
 from . import downsample as ds
 from ._discovery import Candidate, StoreRef, candidates, local_path
+from ._changes import changes_route
 from ._download import CONTENT_TYPES as DOWNLOAD_TYPES
 from ._download import FORMATS, file_impl, plan_download
 from ._params import Params
@@ -92,6 +93,7 @@ class RunHistoryPlugin(base_plugin.TBPlugin):
             "/histograms": self._histograms_route,
             "/download": self._download_route,
             "/file": self._file_route,
+            "/changes": lambda request: changes_route(self, request),
             ES_MODULE_PATH: self._static_route,
             "/*": self._static_route,
         }
