@@ -17,7 +17,6 @@ from ._histograms import compute_histogram
 from ._images import encode_png, figure_to_png, load_image, sniff_image
 from ._types import MetricHistory, MetricKind, Record, RunInfo, Status, TERMINAL_STATUSES
 from ._validate import (
-    MAX_STEP,
     cell_value,
     check_file_name,
     check_mapping,
@@ -29,7 +28,7 @@ from ._validate import (
     scalar_value,
 )
 from . import _writer
-from ._writer import WAKE_AT, SeriesBuffer, writer_for
+from ._writer import EXACT_STEP, WAKE_AT, SeriesBuffer, writer_for
 from .errors import ConflictError, InvalidArgumentError
 from .store import Store
 
@@ -37,6 +36,7 @@ if TYPE_CHECKING:
     from ._experiment import Experiment
 
 _now = time.time
+_WAKE_WORDS = 3 * WAKE_AT  # buffered floats (three per point) at which log() looks at back-pressure
 
 
 def new_run_id() -> str:
@@ -150,16 +150,15 @@ class Run:
             buf.promote(value)
         if step is None:
             step = -1
-        elif step.__class__ is not int or step < 0 or step > MAX_STEP:
-            step = check_step(step, name)
-        if len(buf.times) >= WAKE_AT:
+        elif step.__class__ is not int or step < 0 or step > EXACT_STEP:
+            step = buf.code_step(check_step(step, name))
+        if len(buf.data) >= _WAKE_WORDS:
             self._backpressure(buf)
         try:
-            buf.add_value(value)
+            # One C call appends the whole triple, so threads logging at once never mis-pair them.
+            buf.add((value, step, _now()))
         except OverflowError:  # an int beyond float64; checked here so the fast path stays free
             raise InvalidArgumentError(f"value for {name!r} is too large to store as a number: {value!r:.80}") from None
-        buf.add_step(step)
-        buf.add_time(_now())
 
     def log_list(self, name: str, value: Iterable[Any], description: str = "") -> None:
         """Append a list of numbers to a metric as consecutive steps."""
@@ -168,14 +167,14 @@ class Run:
         values = [scalar_value(name, v) for v in value]
         buf = self._scalars.get(name) or self._new_series(name, description)
         now = _now()
+        triples: list[float] = []
         for v in values:
             if v.__class__ is not buf.cls:
                 buf.promote(v)
-            if len(buf.times) >= WAKE_AT:
-                self._backpressure(buf)
-            buf.add_value(v)
-            buf.add_step(-1)
-            buf.add_time(now)
+            triples += (v, -1, now)
+        if len(buf.data) >= _WAKE_WORDS:
+            self._backpressure(buf)
+        buf.add(triples)  # one call: the list stays one block of consecutive steps among other threads' points
 
     def log_row(self, name: str, description: str = "", **kwargs: Any) -> None:
         """Append one row to a table metric: log_row("by_alpha", alpha=0.1, mse=3.2)."""
@@ -470,15 +469,14 @@ class Run:
         self._writer.raise_errors(self.id)
         check_name(name, "metric name")
         self._check_kind(name, MetricKind.SCALAR)
-        buf = self._writer.series(self.id, name, check_text(description, "description"))
-        self._scalars[name] = buf
-        return buf
+        return self._writer.series(self.id, name, check_text(description, "description"), self._scalars)
 
     def _backpressure(self, buf: SeriesBuffer) -> None:
-        if len(buf.times) == WAKE_AT:
-            self._writer.wake()
-        elif len(buf.times) >= _writer.MAX_BUFFERED:
+        if len(buf.data) >= 3 * _writer.MAX_BUFFERED:
             self._writer.wait_for_room(buf)
+        elif not buf.woke:
+            buf.woke = True
+            self._writer.wake()
 
     def _record_step(self, name: str, step: Any) -> int:
         return -1 if step is None else check_step(step, name)
