@@ -472,7 +472,8 @@ class Run:
         return self._writer.series(self.id, name, check_text(description, "description"), self._scalars)
 
     def _backpressure(self, buf: SeriesBuffer) -> None:
-        if len(buf.data) >= 3 * _writer.MAX_BUFFERED:
+        # Wait when the buffer is full, or when the writer falls behind: then a hard kill still loses < 1 s.
+        if len(buf.data) >= 3 * _writer.MAX_BUFFERED or self._writer.lagging():
             self._writer.wait_for_room(buf)
         elif not buf.woke:
             buf.woke = True

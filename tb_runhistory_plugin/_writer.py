@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 FLUSH_INTERVAL = 0.25  # seconds between background writes; with a write's own time, what a hard kill may lose
 WAKE_AT = 65_536  # points buffered in one series that wake the writer early, so it writes while the loop runs
 MAX_BUFFERED = 1_000_000  # points buffered in one series before log() waits
+MAX_LAG = 0.25  # seconds since the writer last finished a round after which a series past WAKE_AT makes log() wait
 EXACT_STEP = 2**53  # steps up to here travel in the float64 triple exactly; larger ones via a side table
 IDLE_RETIRE = 3  # writes a series must stay empty before its buffer leaves the writer
 _RETIRE_GRACE = 2.0  # seconds a retired buffer is still watched for a log() that raced its retirement
@@ -132,6 +133,7 @@ class BackgroundWriter:
         self._last_error: BaseException | None = None
         self._live: dict[str, float] = {}  # run id -> time of its last heartbeat
         self.backlog = 0
+        self.written_at = time.monotonic()  # when the writer last finished a round: bounds what a hard kill loses
 
     # -- producer side (caller threads) -----------------------------------
     def series(self, run_id: str, name: str, description: str, owner: "dict[str, SeriesBuffer] | None" = None) -> SeriesBuffer:
@@ -168,9 +170,13 @@ class BackgroundWriter:
             self._requested += 1
             self._cond.notify_all()
 
+    def lagging(self) -> bool:
+        """The writer has not finished a round for MAX_LAG seconds (the store is slower than log())."""
+        return time.monotonic() - self.written_at > MAX_LAG
+
     def wait_for_room(self, buf: SeriesBuffer) -> None:
-        """Block a producer until the writer drained its full buffer (back-pressure)."""
-        while len(buf.data) >= 3 * (MAX_BUFFERED // 2):
+        """Block a producer until the writer drained its full buffer, or caught up (back-pressure)."""
+        while len(buf.data) >= 3 * (MAX_BUFFERED // 2) or (len(buf.data) >= 3 * WAKE_AT and self.lagging()):
             self._ensure_thread()
             with self._cond:
                 self._requested += 1
@@ -252,21 +258,22 @@ class BackgroundWriter:
                     self._thread.start()
 
     def _after_fork(self) -> None:
-        # The child keeps logging through the Runs and buffers it inherited, so they stay registered;
-        # only the points buffered before the fork are dropped here: the parent writes those.
+        # The child keeps logging through the Runs and buffers it inherited: each buffer drops the
+        # points of the parent (the parent writes those) and is re-registered by its next log(),
+        # which also starts this process's writer thread, outside the fork hooks.
         self._pid = os.getpid()
         self._cond = threading.Condition(threading.RLock())
         for buf in [*self._series, *self._retiring]:
             del buf.data[:]
             buf.big.clear()
+            buf.add = buf.reopen
+        self._series, self._retiring = [], []
         self._records = []
         self._unwritten_scalars, self._unwritten_records = [], []
         self._live, self._errors = {}, {}
         self.backlog = 0
         self._requested = self._done = 0
         self._thread = None
-        if self._series or self._retiring:
-            self._ensure_thread()  # log() into an inherited series never calls the writer itself
 
     def _loop(self) -> None:
         delay = _RETRY_DELAY[0]
@@ -295,6 +302,7 @@ class BackgroundWriter:
                 continue
             delay = _RETRY_DELAY[0]
             with self._cond:
+                self.written_at = time.monotonic()
                 self._done = max(self._done, target)
                 self._cond.notify_all()
                 if stopping and self._done >= self._requested:
