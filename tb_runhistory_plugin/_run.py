@@ -17,6 +17,8 @@ from ._histograms import compute_histogram
 from ._images import encode_png, figure_to_png, load_image, sniff_image
 from ._types import MetricHistory, MetricKind, Record, RunInfo, Status, TERMINAL_STATUSES
 from ._validate import (
+    MAX_TEXT_LENGTH,
+    storable_text,
     cell_value,
     check_file_name,
     check_mapping,
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
     from ._experiment import Experiment
 
 _now = time.time
+MAX_TRACEBACK_LENGTH = 1_000_000  # characters of a failed run's traceback kept (head and tail)
 _WAKE_WORDS = 3 * WAKE_AT  # buffered floats (three per point) at which log() looks at back-pressure
 
 
@@ -276,7 +279,9 @@ class Run:
             message = message or f"{type(error).__name__}: {error}"
             trace = "".join(_traceback.format_exception(type(error), error, error.__traceback__))
         elif error is not None:
-            message = check_text(error, "error")
+            if not isinstance(error, str):
+                raise InvalidArgumentError(f"fail() takes an exception or a string, got {type(error).__name__} {error!r:.80}")
+            message = error
         self._end(Status.FAILED, error=message or "failed", traceback=trace)
 
     def cancel(self) -> None:
@@ -291,11 +296,14 @@ class Run:
                 self.flush()
             except Exception as exc:  # noqa: BLE001 - end the run anyway, then report
                 pending = exc
+        # Any text ends the run: made storable here, once, for every store.
+        error = None if error is None else storable_text(str(error), MAX_TEXT_LENGTH)
+        traceback = None if traceback is None else storable_text(str(traceback), MAX_TRACEBACK_LENGTH)
+        self._info = self._store.set_run_status(self.id, status, end_time=_now(), error=error, traceback=traceback)
         self._open = False
         self._scalars = {}
         self._writer.untrack(self.id)
         _lifecycle.unregister(self.id)
-        self._info = self._store.set_run_status(self.id, status, end_time=_now(), error=error, traceback=traceback)
         if pending is not None:
             raise pending
 
