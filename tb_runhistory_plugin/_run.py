@@ -280,7 +280,7 @@ class Run:
             trace = "".join(_traceback.format_exception(type(error), error, error.__traceback__))
         elif error is not None:
             if not isinstance(error, str):
-                raise InvalidArgumentError(f"fail() takes an exception or a string, got {type(error).__name__} {error!r:.80}")
+                raise InvalidArgumentError(f"fail(error=...) takes an exception or a string, got {type(error).__name__} {error!r:.80}")
             message = error
         self._end(Status.FAILED, error=message or "failed", traceback=trace)
 
