@@ -4,7 +4,7 @@ from ._experiment import Experiment
 from ._launcher import Tensorboard
 from ._run import Run
 from ._types import ExperimentInfo, FileInfo, MetricHistory, MetricInfo, Record, RunInfo, Status
-from .errors import ConflictError, InvalidArgumentError, NotFoundError, PayloadTooLargeError, RunHistoryError, StoreError
+from .errors import ConflictError, InvalidArgumentError, NotFoundError, PayloadTooLargeError, RunHistoryError, StoreError, WriteErrors
 from .store import Store, open_store
 
 __version__ = "0.1.0"
@@ -27,6 +27,7 @@ __all__ = [
     "Store",
     "StoreError",
     "Tensorboard",
+    "WriteErrors",
     "export_to_tensorboard",
     "import_mlflow",
     "import_tensorboard",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import multiprocessing.util as _mp_util
 import os
 import signal
 import sys
@@ -32,6 +33,22 @@ def _forget_parent_runs() -> None:
 
 
 os.register_at_fork(after_in_child=_forget_parent_runs)
+
+
+class _ForkHook:
+    """A weak-referenceable anchor for multiprocessing's after-fork registry."""
+
+
+_fork_hook = _ForkHook()
+
+
+def _in_multiprocessing_child(_: object) -> None:
+    # A multiprocessing child ends with os._exit, so atexit never runs there; its exit function
+    # runs these finalizers instead. Registered here because the child clears the parent's ones.
+    _mp_util.Finalize(None, _at_exit, exitpriority=100)
+
+
+_mp_util.register_after_fork(_fork_hook, _in_multiprocessing_child)
 
 
 def register(run: Any) -> None:

@@ -18,7 +18,8 @@ from ._images import encode_png, figure_to_png, load_image, sniff_image
 from ._livelogs import check_folder_free
 from ._types import MetricHistory, MetricKind, Record, RunInfo, Status, TERMINAL_STATUSES, merge_table, new_run_id
 from ._validate import (
-    MAX_STEP,
+    MAX_TEXT_LENGTH,
+    storable_text,
     cell_value,
     check_file_name,
     check_mapping,
@@ -30,7 +31,7 @@ from ._validate import (
     scalar_value,
 )
 from . import _writer
-from ._writer import WAKE_AT, SeriesBuffer, writer_for
+from ._writer import EXACT_STEP, WAKE_AT, SeriesBuffer, writer_for
 from .errors import ConflictError, InvalidArgumentError
 from .store import Store, resolve_store
 
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
     from ._experiment import Experiment
 
 _now = time.time
+MAX_TRACEBACK_LENGTH = 1_000_000  # characters of a failed run's traceback kept (head and tail)
+_WAKE_WORDS = 3 * WAKE_AT  # buffered floats (three per point) at which log() looks at back-pressure
 
 
 class Run:
@@ -148,16 +151,15 @@ class Run:
             buf.promote(value)
         if step is None:
             step = -1
-        elif step.__class__ is not int or step < 0 or step > MAX_STEP:
-            step = check_step(step, name)
-        if len(buf.times) >= WAKE_AT:
+        elif step.__class__ is not int or step < 0 or step > EXACT_STEP:
+            step = buf.code_step(check_step(step, name))
+        if len(buf.data) >= _WAKE_WORDS:
             self._backpressure(buf)
         try:
-            buf.add_value(value)
+            # One C call appends the whole triple, so threads logging at once never mis-pair them.
+            buf.add((value, step, _now()))
         except OverflowError:  # an int beyond float64; checked here so the fast path stays free
             raise InvalidArgumentError(f"value for {name!r} is too large to store as a number: {value!r:.80}") from None
-        buf.add_step(step)
-        buf.add_time(_now())
 
     def log_list(self, name: str, value: Iterable[Any], description: str = "") -> None:
         """Append a list of numbers to a metric as consecutive steps."""
@@ -166,14 +168,14 @@ class Run:
         values = [scalar_value(name, v) for v in value]
         buf = self._scalars.get(name) or self._new_series(name, description)
         now = _now()
+        triples: list[float] = []
         for v in values:
             if v.__class__ is not buf.cls:
                 buf.promote(v)
-            if len(buf.times) >= WAKE_AT:
-                self._backpressure(buf)
-            buf.add_value(v)
-            buf.add_step(-1)
-            buf.add_time(now)
+            triples += (v, -1, now)
+        if len(buf.data) >= _WAKE_WORDS:
+            self._backpressure(buf)
+        buf.add(triples)  # one call: the list stays one block of consecutive steps among other threads' points
 
     def log_row(self, name: str, description: str = "", **kwargs: Any) -> None:
         """Append one row to a table metric: log_row("by_alpha", alpha=0.1, mse=3.2)."""
@@ -275,7 +277,9 @@ class Run:
             message = message or f"{type(error).__name__}: {error}"
             trace = "".join(_traceback.format_exception(type(error), error, error.__traceback__))
         elif error is not None:
-            message = check_text(error, "error")
+            if not isinstance(error, str):
+                raise InvalidArgumentError(f"fail(error=...) takes an exception or a string, got {type(error).__name__} {error!r:.80}")
+            message = error
         self._end(Status.FAILED, error=message or "failed", traceback=trace)
 
     def cancel(self) -> None:
@@ -290,11 +294,14 @@ class Run:
                 self.flush()
             except Exception as exc:  # noqa: BLE001 - end the run anyway, then report
                 pending = exc
+        # Any text ends the run: made storable here, once, for every store.
+        error = None if error is None else storable_text(str(error), MAX_TEXT_LENGTH)
+        traceback = None if traceback is None else storable_text(str(traceback), MAX_TRACEBACK_LENGTH)
+        self._info = self._store.set_run_status(self.id, status, end_time=_now(), error=error, traceback=traceback)
         self._open = False
         self._scalars = {}
         self._writer.untrack(self.id)
         _lifecycle.unregister(self.id)
-        self._info = self._store.set_run_status(self.id, status, end_time=_now(), error=error, traceback=traceback)
         if pending is not None:
             raise pending
 
@@ -493,15 +500,15 @@ class Run:
         self._writer.raise_errors(self.id)
         check_name(name, "metric name")
         self._check_kind(name, MetricKind.SCALAR)
-        buf = self._writer.series(self.id, name, check_text(description, "description"))
-        self._scalars[name] = buf
-        return buf
+        return self._writer.series(self.id, name, check_text(description, "description"), self._scalars)
 
     def _backpressure(self, buf: SeriesBuffer) -> None:
-        if len(buf.times) == WAKE_AT:
-            self._writer.wake()
-        elif len(buf.times) >= _writer.MAX_BUFFERED:
+        # Wait when the buffer is full, or when the writer falls behind: then a hard kill still loses < 1 s.
+        if len(buf.data) >= 3 * _writer.MAX_BUFFERED or self._writer.lagging():
             self._writer.wait_for_room(buf)
+        elif not buf.woke:
+            buf.woke = True
+            self._writer.wake()
 
     def _record_step(self, name: str, step: Any) -> int:
         return -1 if step is None else check_step(step, name)

@@ -52,12 +52,24 @@ def check_name(value: Any, what: str = "name") -> str:
 
 
 def check_unicode(value: str, what: str) -> str:
-    """Text must encode as UTF-8 (lone surrogates cannot be stored)."""
+    """Text every store keeps: valid UTF-8 (no lone surrogates) and no NUL character (PostgreSQL refuses it)."""
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise InvalidArgumentError(f"{what} is not valid Unicode ({exc.reason} at index {exc.start}): {_short(value)}") from None
+    if "\x00" in value:
+        raise InvalidArgumentError(f"{what} must not contain a NUL character (at index {value.index(chr(0))}): {_short(value)}")
     return value
+
+
+def storable_text(value: str, limit: int) -> str:
+    """Any text made storable everywhere, for messages that must never be refused (a run's error):
+    NUL and lone surrogates written as escapes, the middle of an over-long text cut with a marker."""
+    text = value.replace("\x00", "\\x00").encode("utf-8", "backslashreplace").decode("utf-8")
+    if len(text) > limit:
+        head, tail = limit // 4, limit - limit // 4 - 80
+        text = f"{text[:head]}\n[... {len(text) - head - tail:,} characters cut ...]\n{text[-tail:]}"
+    return text
 
 
 def check_experiment_name(value: Any) -> str:

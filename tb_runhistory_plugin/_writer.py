@@ -1,62 +1,114 @@
 """The background writer: log() appends to in-memory buffers, one thread writes them in batches.
 
-Producers only append to lists and the writer only removes a prefix it measured first, each a
-single atomic list operation under the GIL, so log() takes no lock. Memory stays bounded: a
-series buffer that reaches _MAX_BUFFERED makes log() wait for the writer instead of growing.
+log() takes no lock: it appends one (value, step, wall time) triple to its series with a single
+array.extend call, which no other thread can interleave under the GIL, and the writer only removes
+a prefix of whole triples it measured first. Memory stays bounded: a series buffer that reaches
+MAX_BUFFERED points makes log() wait for the writer instead of growing, and a series written and
+idle for a while leaves the writer's list, so 100,000 series touched once cost nothing later.
 """
 
 from __future__ import annotations
 
 import array
+import itertools
 import logging
 import os
 import threading
 import time
 import weakref
-from typing import Any
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
 from ._types import HEARTBEAT_INTERVAL, Record, RecordBatch, ScalarBatch, promote_value_type
-from .errors import RunHistoryError, StoreError
+from .errors import RunHistoryError, StoreError, WriteErrors
 from .store import Store
 
 log = logging.getLogger(__name__)
 
-FLUSH_INTERVAL = 1.0  # seconds between background writes; what a hard kill may lose
+FLUSH_INTERVAL = 0.25  # seconds between background writes; with a write's own time, what a hard kill may lose
 WAKE_AT = 65_536  # points buffered in one series that wake the writer early, so it writes while the loop runs
 MAX_BUFFERED = 1_000_000  # points buffered in one series before log() waits
+MAX_LAG = 0.25  # seconds since the writer last finished a round after which a series past WAKE_AT makes log() wait
+EXACT_STEP = 2**53  # steps up to here travel in the float64 triple exactly; larger ones via a side table
+IDLE_RETIRE = 3  # writes a series must stay empty before its buffer leaves the writer
+_RETIRE_GRACE = 2.0  # seconds a retired buffer is still watched for a log() that raced its retirement
 _MAX_BACKLOG = 4_000_000  # points drained but not yet written (store failing) before draining pauses
 _RETRY_DELAY = (0.05, 5.0)  # seconds, first and longest back-off after a failed write
+_promote_lock = threading.Lock()
 
 
 class SeriesBuffer:
     """Points of one scalar series waiting to be written; appended to by log().
 
-    Typed arrays rather than lists: appends unbox once, and the writer turns a drained prefix
-    into numpy arrays with one copy. `cls` is the Python type that takes the fast path in log().
+    One float64 array of (value, step, wall time) triples: `add(triple)` is one C call, so
+    concurrent threads never mis-pair a value with another call's step or time. Steps beyond
+    2**53 are stored as a negative key into `big` (exact int). `cls` is the Python type that takes
+    the fast path in log(). `owner` is the Run's name -> buffer dict, so a retired buffer leaves it.
     """
 
-    __slots__ = ("run_id", "name", "description", "value_type", "cls", "values", "steps", "times", "add_value", "add_step", "add_time")
+    __slots__ = ("run_id", "name", "description", "value_type", "cls", "data", "add", "big", "owner", "idle", "woke", "writer", "retired_at", "__weakref__")
 
-    def __init__(self, run_id: str, name: str, description: str) -> None:
+    def __init__(self, run_id: str, name: str, description: str, owner: "dict[str, SeriesBuffer] | None" = None) -> None:
         self.run_id = run_id
         self.name = name
         self.description = description
         self.value_type: str | None = None  # set by the first value
         self.cls: type | None = None
-        self.values = array.array("d")
-        self.steps = array.array("q")
-        self.times = array.array("d")  # appended last, so its length counts complete points
-        self.add_value = self.values.append
-        self.add_step = self.steps.append
-        self.add_time = self.times.append
+        self.data = array.array("d")
+        self.add: Callable[[Iterable[float]], None] = self.data.extend
+        self.big: dict[int, int] = {}
+        self.owner = owner
+        self.idle = 0  # writes in a row that found this buffer empty
+        self.woke = False  # the writer was woken for this buffer's current backlog
+        self.writer: "BackgroundWriter | None" = None
+        self.retired_at = 0.0  # monotonic time it left the writer's list
+
+    def __len__(self) -> int:
+        """Complete points buffered."""
+        return len(self.data) // 3
 
     def promote(self, value: Any) -> None:
         """Widen the series type for a value of another Python type (bool < int < float)."""
         kind = "bool" if isinstance(value, bool) else "int" if isinstance(value, int) else "float"
-        self.value_type = promote_value_type(self.value_type, kind)
-        self.cls = {"bool": bool, "int": int, "float": float}[self.value_type]
+        with _promote_lock:  # two threads promoting at once must not lose the wider type
+            self.value_type = promote_value_type(self.value_type, kind)
+            self.cls = {"bool": bool, "int": int, "float": float}[self.value_type]
+
+    def code_step(self, step: int) -> int:
+        """The step as it travels in the triple: itself, or a key into `big` when a float64 cannot hold it."""
+        if step <= EXACT_STEP:
+            return step
+        key = next(_big_keys)  # atomic under the GIL
+        self.big[key] = step
+        return -2 - key
+
+    def take(self) -> "tuple[np.ndarray, np.ndarray, np.ndarray] | None":
+        """Remove the buffered whole triples; (steps, wall times, values), or None when empty."""
+        data = self.data
+        n = len(data)
+        n -= n % 3
+        if not n:
+            return None
+        block = data[:n]
+        del data[:n]
+        triples = np.frombuffer(block, dtype=np.float64).reshape(-1, 3)
+        steps = triples[:, 1].astype(np.int64)
+        coded = steps < -1
+        if coded.any():
+            steps[coded] = [self.big.pop(-2 - int(key)) for key in steps[coded]]
+        return steps, np.ascontiguousarray(triples[:, 2]), np.ascontiguousarray(triples[:, 0])
+
+    def reopen(self, triple: Iterable[float]) -> None:
+        """log() reached a retired buffer: register it with the writer again, then append."""
+        self.add = self.data.extend
+        writer = self.writer
+        if writer is not None:
+            writer.readmit(self)
+        self.add(triple)
+
+
+_big_keys = itertools.count()
 
 
 class BackgroundWriter:
@@ -66,6 +118,7 @@ class BackgroundWriter:
         self.store = store
         self.interval = interval
         self._series: list[SeriesBuffer] = []
+        self._retiring: list[SeriesBuffer] = []
         self._records: list[tuple[str, str, str, str, Record]] = []
         self._unwritten_scalars: list[ScalarBatch] = []
         self._unwritten_records: list[RecordBatch] = []
@@ -79,15 +132,29 @@ class BackgroundWriter:
         self._last_error: BaseException | None = None
         self._live: dict[str, float] = {}  # run id -> time of its last heartbeat
         self.backlog = 0
+        self.written_at = time.monotonic()  # when the writer last finished a round: bounds what a hard kill loses
 
     # -- producer side (caller threads) -----------------------------------
-    def series(self, run_id: str, name: str, description: str) -> SeriesBuffer:
-        """A new buffer for one series, registered with this writer."""
-        buf = SeriesBuffer(run_id, name, description)
+    def series(self, run_id: str, name: str, description: str, owner: "dict[str, SeriesBuffer] | None" = None) -> SeriesBuffer:
+        """A new buffer for one series, registered with this writer (and put in `owner` under its name)."""
+        buf = SeriesBuffer(run_id, name, description, owner)
+        buf.writer = self
         with self._cond:
             self._series.append(buf)
+            if owner is not None:
+                buf = owner.setdefault(name, buf)  # another thread may have made it first
         self._ensure_thread()
         return buf
+
+    def readmit(self, buf: SeriesBuffer) -> None:
+        """Take back a retired buffer that log() wrote into again."""
+        with self._cond:
+            if buf not in self._series:
+                buf.idle = 0
+                self._series.append(buf)
+            if buf.owner is not None:
+                buf.owner.setdefault(buf.name, buf)
+        self._ensure_thread()
 
     def add_record(self, run_id: str, name: str, kind: str, description: str, record: Record) -> None:
         """Queue one table, image or histogram point."""
@@ -102,21 +169,25 @@ class BackgroundWriter:
             self._requested += 1
             self._cond.notify_all()
 
+    def lagging(self) -> bool:
+        """The writer has not finished a round for MAX_LAG seconds (the store is slower than log())."""
+        return time.monotonic() - self.written_at > MAX_LAG
+
     def wait_for_room(self, buf: SeriesBuffer) -> None:
-        """Block a producer until the writer drained its full buffer (back-pressure)."""
-        while len(buf.times) >= MAX_BUFFERED // 2:
+        """Block a producer until the writer drained its full buffer, or caught up (back-pressure)."""
+        while len(buf.data) >= 3 * (MAX_BUFFERED // 2) or (len(buf.data) >= 3 * WAKE_AT and self.lagging()):
             self._ensure_thread()
             with self._cond:
                 self._requested += 1
                 self._cond.notify_all()
                 self._cond.wait(timeout=0.1)
 
-    def flush(self, run_id: str | None = None, *, timeout: float | None = None) -> None:
+    def flush(self, run_id: "str | Sequence[str] | None" = None, *, timeout: float | None = None) -> None:
         """Wait until everything buffered before this call is in the store.
 
         Raises:
             StoreError: the store kept failing past `timeout` (the points stay buffered).
-            RunHistoryError: the store rejected points of `run_id` (or of any run when None).
+            RunHistoryError: the store rejected points of `run_id` (one id or several; any run when None).
         """
         self._ensure_thread()
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -133,14 +204,22 @@ class BackgroundWriter:
                 self._cond.wait(timeout=0.5 if remaining is None else min(0.5, remaining))
         self.raise_errors(run_id)
 
-    def raise_errors(self, run_id: str | None = None) -> None:
-        """Raise the first error the store gave for points of a run (or of any run)."""
+    def flush_runs(self, run_ids: Sequence[str]) -> None:
+        """Write what was buffered before this call, then raise what the store refused for these runs."""
+        self.flush(list(run_ids))
+
+    def raise_errors(self, run_id: "str | Sequence[str] | None" = None) -> None:
+        """Raise what the store refused for points of a run (or of any run): the error itself, or WriteErrors for several."""
         with self._cond:
-            keys = list(self._errors) if run_id is None else [run_id]
-            for key in keys:
-                errors = self._errors.pop(key, None)
-                if errors:
-                    raise errors[0]
+            if run_id is None:
+                keys: Sequence[str] = list(self._errors)
+            else:
+                keys = [run_id] if isinstance(run_id, str) else list(run_id)
+            errors = [exc for key in keys for exc in self._errors.pop(key, ())]
+        if len(errors) == 1:
+            raise errors[0]
+        if errors:
+            raise WriteErrors(errors)
 
     # -- liveness ----------------------------------------------------------
     def track(self, run_id: str) -> None:
@@ -178,12 +257,21 @@ class BackgroundWriter:
                     self._thread.start()
 
     def _after_fork(self) -> None:
-        # A forked child inherits the parent's buffers; those points are the parent's to write.
+        # The child keeps logging through the Runs and buffers it inherited: each buffer drops the
+        # points of the parent (the parent writes those) and is re-registered by its next log(),
+        # which also starts this process's writer thread, outside the fork hooks.
         self._pid = os.getpid()
         self._cond = threading.Condition(threading.RLock())
-        self._series, self._records = [], []
+        for buf in [*self._series, *self._retiring]:
+            del buf.data[:]
+            buf.big.clear()
+            buf.add = buf.reopen
+        self._series, self._retiring = [], []
+        self._records = []
         self._unwritten_scalars, self._unwritten_records = [], []
         self._live, self._errors = {}, {}
+        self.backlog = 0
+        self._requested = self._done = 0
         self._thread = None
 
     def _loop(self) -> None:
@@ -213,6 +301,7 @@ class BackgroundWriter:
                 continue
             delay = _RETRY_DELAY[0]
             with self._cond:
+                self.written_at = time.monotonic()
                 self._done = max(self._done, target)
                 self._cond.notify_all()
                 if stopping and self._done >= self._requested:
@@ -221,29 +310,20 @@ class BackgroundWriter:
     def _drain(self) -> None:
         if self.backlog > _MAX_BACKLOG:
             return
+        self._drain_retiring()
+        idle: list[SeriesBuffer] = []
         for buf in list(self._series):
-            times = buf.times
-            n = len(times)
-            if not n:
+            taken = buf.take()
+            if taken is None:
+                buf.idle += 1
+                if buf.idle >= IDLE_RETIRE and not buf.big:
+                    idle.append(buf)
                 continue
-            values = buf.values[:n]
-            del buf.values[:n]
-            steps = buf.steps[:n]
-            del buf.steps[:n]
-            walls = times[:n]
-            del times[:n]
-            self._unwritten_scalars.append(
-                ScalarBatch(
-                    buf.run_id,
-                    buf.name,
-                    np.frombuffer(steps, dtype=np.int64),
-                    np.frombuffer(walls, dtype=np.float64),
-                    np.frombuffer(values, dtype=np.float64),
-                    buf.value_type or "float",
-                    buf.description,
-                )
-            )
-            self.backlog += n
+            buf.idle = 0
+            buf.woke = False
+            self._queue_scalars(buf, taken)
+        if idle:
+            self._retire(idle)
         n = len(self._records)
         if n:
             items = self._records[:n]
@@ -254,6 +334,37 @@ class BackgroundWriter:
             for (run_id, name, kind), entries in grouped.items():
                 self._unwritten_records.append(RecordBatch(run_id, name, kind, tuple(r for _, r in entries), entries[0][0]))
                 self.backlog += len(entries)
+
+    def _queue_scalars(self, buf: SeriesBuffer, taken: "tuple[np.ndarray, np.ndarray, np.ndarray]") -> None:
+        steps, walls, values = taken
+        self._unwritten_scalars.append(ScalarBatch(buf.run_id, buf.name, steps, walls, values, buf.value_type or "float", buf.description))
+        self.backlog += len(steps)
+
+    def _retire(self, idle: list[SeriesBuffer]) -> None:
+        # Off the writer's list and the Run's dict; log() on a stale reference goes through reopen().
+        # A log() call that read `buf.add` just before the swap is caught by the drains of
+        # _retiring during the next _RETIRE_GRACE seconds.
+        with self._cond:
+            for buf in idle:
+                buf.add = buf.reopen
+                buf.retired_at = time.monotonic()
+                if buf.owner is not None and buf.owner.get(buf.name) is buf:
+                    del buf.owner[buf.name]
+                self._series.remove(buf)
+                self._retiring.append(buf)
+
+    def _drain_retiring(self) -> None:
+        with self._cond:
+            retiring, self._retiring = self._retiring, []
+        for buf in retiring:
+            taken = buf.take()
+            if taken is not None:
+                self._queue_scalars(buf, taken)
+            if buf.add != buf.reopen:  # reopened meanwhile: it is back in _series
+                continue
+            if taken is not None or buf.big or time.monotonic() - buf.retired_at < _RETIRE_GRACE:
+                with self._cond:
+                    self._retiring.append(buf)  # written into late: watch it one more round
 
     def _write(self) -> None:
         scalars, records = self._unwritten_scalars, self._unwritten_records
@@ -271,25 +382,29 @@ class BackgroundWriter:
         self.backlog = 0
 
     def _write_one_by_one(self, scalars: list[ScalarBatch], records: list[RecordBatch]) -> None:
-        for batch in [*scalars, *records]:
-            try:
-                if isinstance(batch, ScalarBatch):
-                    self.store.write_metrics([batch], [])
-                else:
-                    self.store.write_metrics([], [batch])
-            except StoreError:
-                raise
-            except Exception as exc:  # noqa: BLE001
-                if not isinstance(exc, RunHistoryError):
-                    exc = RunHistoryError(f"the store refused points of {batch.name!r}: {type(exc).__name__}: {exc}")
-                count = len(batch.steps) if isinstance(batch, ScalarBatch) else len(batch.records)
-                log.error("run history: the store refused %d points of %r in run %s: %s", count, batch.name, batch.run_id, exc)
-                with self._cond:
-                    self._errors.setdefault(batch.run_id, []).append(exc)
-            if isinstance(batch, ScalarBatch):
-                scalars.remove(batch)
-            else:
-                records.remove(batch)
+        # Each batch leaves its list once written or refused; a StoreError keeps the rest for the retry.
+        for batches in (scalars, records):
+            while batches:
+                batch = batches[0]
+                try:
+                    if isinstance(batch, ScalarBatch):
+                        self.store.write_metrics([batch], [])
+                    else:
+                        self.store.write_metrics([], [batch])
+                except StoreError:
+                    raise
+                except Exception as exc:  # noqa: BLE001
+                    self._refused(batch, exc)
+                del batches[0]
+
+    def _refused(self, batch: "ScalarBatch | RecordBatch", exc: Exception) -> None:
+        count = len(batch.steps) if isinstance(batch, ScalarBatch) else len(batch.records)
+        where = f"{count} points of metric {batch.name!r} of run {batch.run_id}"
+        kind = type(exc) if isinstance(exc, RunHistoryError) else RunHistoryError
+        error = kind(f"the store refused {where}: {exc if isinstance(exc, RunHistoryError) else f'{type(exc).__name__}: {exc}'}")
+        log.error("run history: %s", error)
+        with self._cond:
+            self._errors.setdefault(batch.run_id, []).append(error)
 
     def _heartbeat(self) -> None:
         now = time.time()
@@ -308,12 +423,24 @@ _writers_lock = threading.Lock()
 
 
 def writer_for(store: Store) -> BackgroundWriter:
-    """The one writer of a store in this process."""
+    """The one writer of a store in this process; the store's flush_pending() then waits for it."""
     with _writers_lock:
         writer = _writers.get(store)
         if writer is None:
             writer = _writers[store] = BackgroundWriter(store)
+            store.register_pending(weakref.WeakMethod(writer.flush_runs))
         return writer
+
+
+def _after_fork_in_child() -> None:
+    # Runs in the child only, while it has a single thread: locks held by the parent's threads are replaced.
+    global _writers_lock
+    _writers_lock = threading.Lock()
+    for writer in list(_writers.values()):
+        writer._after_fork()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def all_writers() -> list[BackgroundWriter]:

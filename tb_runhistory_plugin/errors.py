@@ -39,6 +39,17 @@ class StoreError(RunHistoryError):
     status = 503
 
 
+class WriteErrors(RunHistoryError):
+    """The store refused points of several series; `errors` holds every refusal, in order."""
+
+    def __init__(self, errors: "list[RunHistoryError]") -> None:
+        self.errors = list(errors)
+        statuses = {e.status for e in self.errors}
+        self.status = statuses.pop() if len(statuses) == 1 else 500
+        lines = "\n".join(f"  {type(e).__name__}: {e}" for e in self.errors)
+        super().__init__(f"the store refused points of {len(self.errors)} series:\n{lines}")
+
+
 _BY_STATUS = {cls.status: cls for cls in (InvalidArgumentError, NotFoundError, ConflictError, PayloadTooLargeError, StoreError)}
 
 

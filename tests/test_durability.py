@@ -232,7 +232,7 @@ def test_a_locked_database_delays_writes_but_loses_nothing(tmp_path, monkeypatch
 
 def test_log_waits_instead_of_growing_without_bound(tmp_path, monkeypatch):
     monkeypatch.setattr(_writer, "MAX_BUFFERED", 2_000)
-    monkeypatch.setattr(_run, "WAKE_AT", 100)
+    monkeypatch.setattr(_run, "_WAKE_WORDS", 3 * 100)
     store_path = str(tmp_path / STORE_DIR)
     run = Experiment("bounded", store=store_path).start_logging()
     run.log("x", 0)
@@ -248,11 +248,11 @@ def test_log_waits_instead_of_growing_without_bound(tmp_path, monkeypatch):
 
     producer = threading.Thread(target=produce)
     producer.start()
-    buf = run._scalars["x"]
     peak = 0
     deadline = time.monotonic() + 3
     while time.monotonic() < deadline:
-        peak = max(peak, len(buf.times))
+        buf = run._scalars.get("x")  # idle buffers leave the run, so look it up each time
+        peak = max(peak, len(buf) if buf is not None else 0)
         time.sleep(0.01)
     assert not done.is_set()  # the producer is held back while the store cannot take more
     assert peak <= 2_000
@@ -311,3 +311,35 @@ def test_a_forked_child_exiting_normally_leaves_the_parents_runs_open(tmp_path):
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert "status after child exit: Running" in out
+
+
+FLAT_OUT = """
+import sys, time
+from tb_runhistory_plugin import Experiment
+run = Experiment("killed", store=sys.argv[1]).start_logging()
+run.log("wall", time.time())
+run.flush()
+print("logging", flush=True)
+log, now = run.log, time.time
+while True:
+    for name in ("wall", "a", "b", "c"):
+        log(name, now())
+"""
+
+HARD_KILL_LOSS = 1.0  # seconds of values a SIGKILL may lose at full logging speed (the README's promise)
+
+
+def test_sigkill_at_full_logging_speed_loses_at_most_the_last_second(tmp_path):
+    store_path = str(tmp_path / STORE_DIR)
+    proc = _spawn(FLAT_OUT, store_path)
+    _wait_for_line(proc, "logging")
+    time.sleep(3.0)  # well past the first background writes
+    killed_at = time.time()
+    proc.kill()
+    proc.wait(timeout=30)
+    store, info = _only_run(store_path)
+    walls = store.read_scalars(info.id, "wall").values
+    assert len(walls) > 1_000 and np.all(np.diff(walls) >= 0)
+    lost = killed_at - walls[-1]
+    print(f"SIGKILL at full speed lost the last {lost:.3f} s")
+    assert lost <= HARD_KILL_LOSS, f"{lost:.2f} s of values lost"

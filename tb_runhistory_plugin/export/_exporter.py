@@ -528,6 +528,9 @@ def export_to_tensorboard(
             if recursive:
                 for child in run_store.list_descendants(info.id):
                     ordered.setdefault(child.id, (run_store, child))
+        for run_store in {id(s): s for s, _ in ordered.values()}.values():
+            # Values this process logged into these runs and has not written yet go in first.
+            run_store.flush_pending([run_id for run_id, (s, _) in ordered.items() if s is run_store])
         exporters: list[_RunExporter] = []
         for run_store, info in _parents_first(ordered):
             parent_rel = layout.path_of(info.parent_id) if info.parent_id else None

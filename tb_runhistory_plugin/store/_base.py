@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import abc
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from .._types import (
     ChunkSummaries,
@@ -172,6 +172,17 @@ class Store(abc.ABC):
         Returns a report (``orphaned_files`` lists what was deleted), or None when it is a server's business.
         """
         return None
+
+    def register_pending(self, flush: "Callable[[], Callable[[Sequence[str]], None] | None]") -> None:
+        """Let the tracking layer say how to write what this process buffered for the store (a weak reference)."""
+        self._pending = flush
+
+    def flush_pending(self, run_ids: Sequence[str]) -> None:
+        """Write what this process logged into these runs and has not written yet (readers call this first)."""
+        ref = getattr(self, "_pending", None)
+        flush = ref() if ref is not None else None
+        if flush is not None:
+            flush(run_ids)
 
     def close(self) -> None:
         """Release connections; the store may not be used afterwards."""
