@@ -40,7 +40,15 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 from tensorboard_server import start_tensorboard  # noqa: E402 - the tests' in-process TensorBoard
 
 CHROMIUM = os.environ.get("RUNHISTORY_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 IFRAME = 'iframe[src*="plugin_entry.html?name=runhistory"]'
 TREE_RUNS = 1_000
 OVERLAY_RUNS = 20
@@ -145,11 +153,15 @@ def bench_overlay(browser, url: str, experiment: str, ids: list[str], repeat: in
         expect(card).to_have_attribute("data-paints", str(i + 1), timeout=TIMEOUT_MS)
         paint.append(float(card.get_attribute("data-paint-ms")))
         draw.append(float(card.get_attribute("data-draw-ms")))
-        snap = card.evaluate("el => { const s = el.runhistoryChart.snapshot(); return {runs: s.runs.length, total: s.runs.reduce((a, r) => a + r.total, 0), drawn: s.xs.length}; }")
+        snap = card.evaluate(
+            "el => { const s = el.runhistoryChart.snapshot(); return {runs: s.runs.length, total: s.runs.reduce((a, r) => a + r.total, 0), drawn: s.xs.length}; }"
+        )
         assert snap["runs"] == runs and snap["total"] == runs * OVERLAY_POINTS, snap
-        fetch.append(frame.locator("body").evaluate(
-            "() => { const e = performance.getEntriesByType('resource').filter(e => e.name.includes('/compare?')).pop(); return e ? e.responseEnd - e.startTime : -1; }"
-        ))
+        fetch.append(
+            frame.locator("body").evaluate(
+                "() => { const e = performance.getEntriesByType('resource').filter(e => e.name.includes('/compare?')).pop(); return e ? e.responseEnd - e.startTime : -1; }"
+            )
+        )
         if i + 1 < repeat:  # fetch again: switch the x axis
             frame.locator(f'.rh-seg[data-x="{modes[i % 2]}"]').click()
     context.close()

@@ -248,6 +248,7 @@ def against_tensorboard(folder: str, repeat: int) -> None:
         ("TB /data/runs (run names only)", lambda: get("/data/runs")),
         ("ours /runs, first page of 10,000", lambda: get("/data/plugin/runhistory/runs?experiment=runs&limit=100")),
     ]
+
     def size(body) -> int:
         return sum(map(len, body)) if isinstance(body, list) else len(body)
 

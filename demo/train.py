@@ -30,8 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     root = run_training(store=args.store, logs_root=args.logs, epochs=args.epochs)
     metrics = root.get_metrics()
     print(
-        f"cross-validation accuracy {metrics['cv_accuracy']:.3f}, test accuracy {metrics['test_accuracy']:.3f}; "
-        f"event files in {root.info().logs_dir}",
+        f"cross-validation accuracy {metrics['cv_accuracy']:.3f}, test accuracy {metrics['test_accuracy']:.3f}; event files in {root.info().logs_dir}",
         file=sys.stderr,
     )
     if args.no_serve:

@@ -28,7 +28,15 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 from tensorboard_server import start_tensorboard  # noqa: E402 - the tests' in-process TensorBoard
 
 CHROMIUM = os.environ.get("RUNHISTORY_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 IFRAME = 'iframe[src*="plugin_entry.html?name=runhistory"]'
 LRS = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2)
 STEPS = 3000
@@ -62,8 +70,11 @@ def build(store: str, logdir: str):
         with mnist.start_logging(display_name=name, tags={"model": name}) as run:
             run.log_list("train/loss", [curve(1e-3, s, rng) * 0.6 for s in range(500)])
     exp = Experiment("resnet18-cifar10", store=store)
-    sweep = exp.start_logging(display_name="lr-sweep", tags={"model": "resnet18", "dataset": "cifar10"},
-                              description="Learning-rate sweep, SGD with momentum 0.9, batch 256, cosine schedule.")
+    sweep = exp.start_logging(
+        display_name="lr-sweep",
+        tags={"model": "resnet18", "dataset": "cifar10"},
+        description="Learning-rate sweep, SGD with momentum 0.9, batch 256, cosine schedule.",
+    )
     for i, lr in enumerate(LRS):
         name = f"lr={lr:g}"
         run = sweep.child_run(name, tags={"optimizer": "sgd", "lr": f"{lr:g}"}, properties={"lr": lr, "batch_size": 256, "seed": i})
@@ -79,7 +90,14 @@ def build(store: str, logdir: str):
         for k in range(3):
             run.log_image("samples", array=image(10 * i + k), step=k * 1000)
         if lr == 1e-2:
-            run.log_table("per_class", {"class": ["airplane", "car", "bird", "cat", "deer", "dog"], "precision": [0.93, 0.95, 0.86, 0.78, 0.9, 0.84], "recall": [0.94, 0.96, 0.83, 0.8, 0.91, 0.82]})
+            run.log_table(
+                "per_class",
+                {
+                    "class": ["airplane", "car", "bird", "cat", "deer", "dog"],
+                    "precision": [0.93, 0.95, 0.86, 0.78, 0.9, 0.84],
+                    "recall": [0.94, 0.96, 0.83, 0.8, 0.91, 0.82],
+                },
+            )
         if lr == 1e-4:
             try:
                 raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 15.78 GiB total capacity)")
@@ -93,7 +111,9 @@ def build(store: str, logdir: str):
                 writer.add_scalar("train/loss", losses[s], step=s)
             writer.close()
     sweep.complete()
-    pretrain = exp.start_logging(display_name="pretrain-2M-steps", tags={"model": "resnet18"}, description="Two million logged steps; one bad batch at step 1,300,000.")
+    pretrain = exp.start_logging(
+        display_name="pretrain-2M-steps", tags={"model": "resnet18"}, description="Two million logged steps; one bad batch at step 1,300,000."
+    )
     noise = np.random.default_rng(3).normal(0, 0.03, LONG_STEPS)
     values = 0.35 + 1.9 * np.exp(-np.arange(LONG_STEPS) / 250_000) + noise
     values[1_300_000] = 42.0  # a loss spike: one point among two million
@@ -185,7 +205,9 @@ def spike(page, frame):
     row(frame, "pretrain-2M-steps").click()
     card = frame.locator('.rh-chart-card[data-metric="train/loss"]')
     expect(card).to_have_attribute("data-paints", re.compile(r"\d"))
-    snap = card.evaluate("el => { const s = el.runhistoryChart.snapshot(); const m = s.runs[0].max; let k = 0; m.forEach((v, i) => { if (v > m[k]) k = i; }); return {x: el.runhistoryChart.plot.valToPos(s.xs[k], 'x')}; }")
+    snap = card.evaluate(
+        "el => { const s = el.runhistoryChart.snapshot(); const m = s.runs[0].max; let k = 0; m.forEach((v, i) => { if (v > m[k]) k = i; }); return {x: el.runhistoryChart.plot.valToPos(s.xs[k], 'x')}; }"
+    )
     box = card.locator(".u-over").bounding_box()
     page.mouse.move(box["x"] + snap["x"], box["y"] + box["height"] * 0.45)
     expect(card.locator(".rh-tooltip")).to_be_visible()
@@ -204,7 +226,9 @@ def many(page, frame):
     expect(frame.locator(".rh-chip-more")).to_be_visible()
     card = frame.locator('.rh-chart-card[data-metric="train/loss"]')
     expect(card).to_have_attribute("data-paints", re.compile(r"\d"))
-    card.evaluate(f"el => new Promise((resolve) => {{ const check = () => el.runhistoryChart.runs.length === {SEEDS} && el.runhistoryChart.snapshot()?.runs.length === {SEEDS} ? resolve() : setTimeout(check, 100); check(); }})")
+    card.evaluate(
+        f"el => new Promise((resolve) => {{ const check = () => el.runhistoryChart.runs.length === {SEEDS} && el.runhistoryChart.snapshot()?.runs.length === {SEEDS} ? resolve() : setTimeout(check, 100); check(); }})"
+    )
     box = card.locator(".u-over").bounding_box()
     page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.6)
     expect(card.locator(".rh-tooltip")).to_be_visible()

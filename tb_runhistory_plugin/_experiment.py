@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from ._run import Run
 from ._types import ExperimentInfo, RunInfo, Status
@@ -11,28 +12,29 @@ from ._validate import check_experiment_name, check_name
 from .errors import InvalidArgumentError
 from .store import ROOTS, Store, resolve_store
 
+
 class Experiment:
     """Get or create the experiment `name` in a store; start runs and query them."""
 
-    def __init__(self, name: str, store: "str | os.PathLike[str] | Store | None" = None) -> None:
+    def __init__(self, name: str, store: str | os.PathLike[str] | Store | None = None) -> None:
         check_experiment_name(name)
         self.store = resolve_store(store)
         info = self.store.get_or_create_experiment(name)
         self.name, self.id = info.name, info.id
 
     @classmethod
-    def _from_info(cls, info: ExperimentInfo, store: Store) -> "Experiment":
+    def _from_info(cls, info: ExperimentInfo, store: Store) -> Experiment:
         exp = cls.__new__(cls)
         exp.store, exp.name, exp.id = store, info.name, info.id
         return exp
 
     @classmethod
-    def list(cls, store: "str | os.PathLike[str] | Store | None" = None) -> list["Experiment"]:
+    def list(cls, store: str | os.PathLike[str] | Store | None = None) -> list[Experiment]:
         """Every experiment in a store."""
         resolved = resolve_store(store)
         return [cls._from_info(info, resolved) for info in resolved.list_experiments()]
 
-    def source_runs(self) -> list[tuple[Store, "RunInfo"]]:
+    def source_runs(self) -> list[tuple[Store, RunInfo]]:
         """(store, run) for each top-level run: what exporting or serving this experiment covers."""
         return [(self.store, info) for info in self.store.list_runs(self.id, parent_id=ROOTS)]
 
@@ -43,7 +45,7 @@ class Experiment:
         description: str | None = None,
         *,
         properties: Mapping[str, Any] | None = None,
-        logs_dir: "str | os.PathLike[str] | None" = None,
+        logs_dir: str | os.PathLike[str] | None = None,
     ) -> Run:
         """Create a Running top-level run; use it with `with` to complete or fail it automatically."""
         return Run._start(
@@ -60,8 +62,8 @@ class Experiment:
 
     def get_runs(
         self,
-        tags: "str | Sequence[str] | Mapping[str, Any] | None" = None,
-        status: "str | Sequence[str] | None" = None,
+        tags: str | Sequence[str] | Mapping[str, Any] | None = None,
+        status: str | Sequence[str] | None = None,
         include_children: bool = False,
     ) -> list[Run]:
         """Runs, newest first, filtered by tags (keys, or key: value) and status."""
@@ -79,9 +81,7 @@ class Experiment:
         for value in statuses:
             if value not in valid:
                 raise InvalidArgumentError(f"unknown status {value!r}; expected one of {sorted(valid)}")
-        infos = self.store.list_runs(
-            self.id, parent_id=None if include_children else ROOTS, status=statuses or None, tags=tag_filter or None
-        )
+        infos = self.store.list_runs(self.id, parent_id=None if include_children else ROOTS, status=statuses or None, tags=tag_filter or None)
         return [Run(info, self.store, experiment=self) for info in reversed(infos)]
 
     def __repr__(self) -> str:

@@ -53,30 +53,21 @@ class Histogram:
                 set_field(self, name, _as_float(value, name, allow_inf=name.startswith("sum")))
         _check_edges(edges, counts)
         if self.count != sum(counts):
-            raise InvalidArgumentError(
-                f"count {self.count} is not the sum of bucket counts {sum(counts)}"
-            )
+            raise InvalidArgumentError(f"count {self.count} is not the sum of bucket counts {sum(counts)}")
         self._check_range()
 
     def _check_range(self) -> None:
         """Require min and max exactly when values exist, and inside the outer edges."""
         if self.count == 0:
             if self.min is not None or self.max is not None:
-                raise InvalidArgumentError(
-                    f"min {self.min!r} and max {self.max!r} given for no values"
-                )
+                raise InvalidArgumentError(f"min {self.min!r} and max {self.max!r} given for no values")
             return
         if (self.min is None) != (self.max is None):
-            raise InvalidArgumentError(
-                f"min {self.min!r} and max {self.max!r}: give both or neither"
-            )
+            raise InvalidArgumentError(f"min {self.min!r} and max {self.max!r}: give both or neither")
         if self.min is None or self.max is None:
             return  # unknown for pre-binned data
         if not self.edges[0] <= self.min <= self.max <= self.edges[-1]:
-            raise InvalidArgumentError(
-                f"min {self.min!r} and max {self.max!r} do not fit in edges "
-                f"[{self.edges[0]!r}, {self.edges[-1]!r}]"
-            )
+            raise InvalidArgumentError(f"min {self.min!r} and max {self.max!r} do not fit in edges [{self.edges[0]!r}, {self.edges[-1]!r}]")
 
     def buckets(self) -> list[tuple[float, float, int]]:
         """Return (left, right, count) triples, the layout TensorBoard's histogram summary uses."""
@@ -185,17 +176,13 @@ def _check_edges(edges: tuple[float, ...], counts: tuple[int, ...]) -> None:
     """Require len(counts) + 1 edges (or none for no buckets), increasing left to right."""
     expected = len(counts) + 1 if counts else 0
     if len(edges) != expected:
-        raise InvalidArgumentError(
-            f"{len(counts)} bucket counts need {expected} edges, got {len(edges)}: {list(edges)}"
-        )
+        raise InvalidArgumentError(f"{len(counts)} bucket counts need {expected} edges, got {len(edges)}: {list(edges)}")
     # A lone bucket may have zero width: that is how constant input is recorded.
     if len(counts) == 1 and edges[0] <= edges[1]:
         return
     for left, right in zip(edges, edges[1:]):
         if not left < right:
-            raise InvalidArgumentError(
-                f"edges must increase, but {left!r} is followed by {right!r}"
-            )
+            raise InvalidArgumentError(f"edges must increase, but {left!r} is followed by {right!r}")
 
 
 def _as_sequence(value: Any, name: str) -> Sequence[Any]:

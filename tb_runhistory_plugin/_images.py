@@ -80,16 +80,12 @@ def _to_uint8(arr: np.ndarray) -> np.ndarray:
         with np.errstate(invalid="ignore"):
             lo, hi = float(np.min(arr)), float(np.max(arr))  # NaN propagates, so it is caught below
         if not (0.0 <= lo and hi <= 1.0):
-            raise InvalidArgumentError(
-                f"float image values must be in [0, 1], found min={lo!r} max={hi!r}"
-            )
+            raise InvalidArgumentError(f"float image values must be in [0, 1], found min={lo!r} max={hi!r}")
         return np.rint(arr.astype(np.float64) * 255.0).astype(np.uint8)
     if kind in "iu":
         lo, hi = int(np.min(arr)), int(np.max(arr))
         if lo < 0 or hi > 255:
-            raise InvalidArgumentError(
-                f"{arr.dtype} image values must be in 0..255, found min={lo} max={hi}"
-            )
+            raise InvalidArgumentError(f"{arr.dtype} image values must be in 0..255, found min={lo} max={hi}")
         return arr.astype(np.uint8)
     raise InvalidArgumentError(f"image dtype {arr.dtype} is not bool, integer or float")
 
@@ -120,22 +116,16 @@ def sniff_image(data: bytes) -> ImageInfo:
     elif data[:2] == b"BM":
         info = _sniff_bmp(data)
     else:
-        raise InvalidArgumentError(
-            f"unrecognised image data starting {data[:12]!r} ({len(data)} bytes)"
-        )
+        raise InvalidArgumentError(f"unrecognised image data starting {data[:12]!r} ({len(data)} bytes)")
     if info.width <= 0 or info.height <= 0:
-        raise InvalidArgumentError(
-            f"{info.content_type} header gives an empty size {info.width}x{info.height}"
-        )
+        raise InvalidArgumentError(f"{info.content_type} header gives an empty size {info.width}x{info.height}")
     return info
 
 
 def _need(data: bytes, offset: int, length: int, fmt: str) -> bytes:
     """Return data[offset:offset+length], or raise if the data stops short."""
     if len(data) < offset + length:
-        raise InvalidArgumentError(
-            f"truncated {fmt} data: {len(data)} bytes, header needs {offset + length}"
-        )
+        raise InvalidArgumentError(f"truncated {fmt} data: {len(data)} bytes, header needs {offset + length}")
     return data[offset : offset + length]
 
 
@@ -160,9 +150,7 @@ def _sniff_jpeg(data: bytes) -> ImageInfo:
         if marker in _JPEG_STANDALONE:
             continue
         if marker in (0xD9, 0xDA):  # EOI or start of scan: no frame header follows
-            raise InvalidArgumentError(
-                f"JPEG data has no frame header before marker 0x{marker:02X}"
-            )
+            raise InvalidArgumentError(f"JPEG data has no frame header before marker 0x{marker:02X}")
         (length,) = struct.unpack(">H", _need(data, pos, 2, "JPEG"))
         if marker in _JPEG_SOF:
             height, width = struct.unpack(">HH", _need(data, pos + 3, 4, "JPEG"))
@@ -216,17 +204,13 @@ def figure_to_png(fig: Any) -> bytes:
     """
     savefig = getattr(fig, "savefig", None)
     if not callable(savefig):
-        raise InvalidArgumentError(
-            f"{type(fig).__name__} object has no savefig(); expected a figure"
-        )
+        raise InvalidArgumentError(f"{type(fig).__name__} object has no savefig(); expected a figure")
     buffer = io.BytesIO()
     savefig(buffer, format="png")
     data = buffer.getvalue()
     info = sniff_image(data)
     if info.content_type != "image/png":
-        raise InvalidArgumentError(
-            f"{type(fig).__name__}.savefig(format='png') wrote {info.content_type}, not PNG"
-        )
+        raise InvalidArgumentError(f"{type(fig).__name__}.savefig(format='png') wrote {info.content_type}, not PNG")
     return data
 
 

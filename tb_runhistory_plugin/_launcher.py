@@ -305,7 +305,11 @@ class Tensorboard:
                     result = json.load(handle)
                 break
             if self._proc.poll() is not None or time.monotonic() > deadline:
-                result = {"error": f"TensorBoard exited with code {self._proc.poll()}" if self._proc.poll() is not None else f"TensorBoard did not start within {self.startup_timeout:g} s"}
+                result = {
+                    "error": f"TensorBoard exited with code {self._proc.poll()}"
+                    if self._proc.poll() is not None
+                    else f"TensorBoard did not start within {self.startup_timeout:g} s"
+                }
                 break
             time.sleep(_POLL)
         if "url" not in result:

@@ -10,8 +10,9 @@ import signal
 import sys
 import threading
 import traceback as _traceback
+from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Callable
+from typing import Any
 
 from ._writer import all_writers
 

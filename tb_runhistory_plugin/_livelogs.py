@@ -141,9 +141,7 @@ def share_of(store: Store, info: RunInfo) -> tuple[float, float]:
     return (info.start_time if earlier else -math.inf), (min(later) if later else math.inf)
 
 
-def mirror_logs(
-    source: str | os.PathLike[str], sink: LogSink, *, since: float = -math.inf, until: float = math.inf
-) -> MirrorResult:
+def mirror_logs(source: str | os.PathLike[str], sink: LogSink, *, since: float = -math.inf, until: float = math.inf) -> MirrorResult:
     """Copy what is new in every regular file below ``source`` into ``sink``.
 
     Only files last modified in [since, until) are followed (the share of one run in a folder that

@@ -7,19 +7,19 @@ import io
 import os
 import time
 import traceback as _traceback
+from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, BinaryIO, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
 
-from . import _lifecycle
+from . import _lifecycle, _writer
 from ._histograms import compute_histogram
 from ._images import encode_png, figure_to_png, load_image, sniff_image
 from ._livelogs import check_folder_free
-from ._types import MetricHistory, MetricKind, Record, RunInfo, Status, TERMINAL_STATUSES, merge_table, new_run_id
+from ._types import TERMINAL_STATUSES, MetricHistory, MetricKind, Record, RunInfo, Status, merge_table, new_run_id
 from ._validate import (
     MAX_TEXT_LENGTH,
-    storable_text,
     cell_value,
     check_file_name,
     check_mapping,
@@ -29,8 +29,8 @@ from ._validate import (
     check_tag_value,
     check_text,
     scalar_value,
+    storable_text,
 )
-from . import _writer
 from ._writer import EXACT_STEP, WAKE_AT, SeriesBuffer, writer_for
 from .errors import ConflictError, InvalidArgumentError
 from .store import Store, resolve_store
@@ -47,9 +47,9 @@ class Run:
     """A run of an experiment: log metrics, tags, properties and files; nest child runs."""
 
     # Set by _experiment, which builds on this module: a run asked for its experiment makes one of these.
-    _experiment_class: "type[Experiment]"
+    _experiment_class: type[Experiment]
 
-    def __init__(self, info: RunInfo, store: Store, *, experiment: "Experiment | None" = None, depth: int = 0) -> None:
+    def __init__(self, info: RunInfo, store: Store, *, experiment: Experiment | None = None, depth: int = 0) -> None:
         self.id = info.id
         self.display_name = info.display_name
         self._info = info
@@ -64,7 +64,7 @@ class Run:
 
     # -- construction --------------------------------------------------------
     @classmethod
-    def get(cls, run_id: str, store: "str | Store | None" = None) -> "Run":
+    def get(cls, run_id: str, store: str | Store | None = None) -> Run:
         """An existing run by id.
 
         Raises:
@@ -79,20 +79,18 @@ class Run:
         store: Store,
         experiment_id: str,
         *,
-        parent: "Run | None",
+        parent: Run | None,
         display_name: str | None,
         tags: Mapping[str, Any] | None,
         description: str | None,
         properties: Mapping[str, Any] | None,
         logs_dir: str | None,
-        experiment: "Experiment | None" = None,
-    ) -> "Run":
+        experiment: Experiment | None = None,
+    ) -> Run:
         run_id = new_run_id()
         name = check_name(display_name, "display name") if display_name is not None else f"run_{run_id[:8]}"
         tags = {check_name(k, "tag name"): check_tag_value(k, v) for k, v in check_mapping(tags, "tags").items()}
-        props = {
-            check_name(k, "property name"): check_property_value(k, v) for k, v in check_mapping(properties, "properties").items()
-        }
+        props = {check_name(k, "property name"): check_property_value(k, v) for k, v in check_mapping(properties, "properties").items()}
         if logs_dir is not None:
             logs_dir = os.path.abspath(os.fspath(logs_dir))
             check_folder_free(store, experiment_id, logs_dir, None)
@@ -120,7 +118,7 @@ class Run:
         tags: Mapping[str, Any] | None = None,
         description: str | None = None,
         properties: Mapping[str, Any] | None = None,
-    ) -> "Run":
+    ) -> Run:
         """Create and start a child run; use it with `with` to complete or fail it automatically."""
         self._require_open("start a child run")
         return Run._start(
@@ -204,7 +202,7 @@ class Run:
     def log_image(
         self,
         name: str,
-        path: "str | os.PathLike[str] | None" = None,
+        path: str | os.PathLike[str] | None = None,
         plot: Any = None,
         *,
         array: Any = None,
@@ -251,7 +249,7 @@ class Run:
         """The run's tags."""
         return dict(self._store.get_run(self.id).tags)
 
-    def remove_tags(self, keys: "str | Sequence[str]") -> None:
+    def remove_tags(self, keys: str | Sequence[str]) -> None:
         """Remove tags by key; unknown keys are ignored."""
         keys = [keys] if isinstance(keys, str) else list(keys)
         self._store.remove_tags(self.id, [check_name(k, "tag name") for k in keys])
@@ -270,7 +268,7 @@ class Run:
         """Flush and mark the run Completed."""
         self._end(Status.COMPLETED)
 
-    def fail(self, error: "str | BaseException | None" = None, *, error_details: str | None = None) -> None:
+    def fail(self, error: str | BaseException | None = None, *, error_details: str | None = None) -> None:
         """Flush and mark the run Failed, keeping the error message and traceback."""
         message, trace = error_details, None
         if isinstance(error, BaseException):
@@ -305,7 +303,7 @@ class Run:
         if pending is not None:
             raise pending
 
-    def __enter__(self) -> "Run":
+    def __enter__(self) -> Run:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
@@ -326,14 +324,14 @@ class Run:
         return [(self._store, self._store.get_run(self.id))]
 
     @property
-    def experiment(self) -> "Experiment":
+    def experiment(self) -> Experiment:
         """The experiment this run belongs to."""
         if self._experiment is None:
             self._experiment = self._experiment_class._from_info(self._store.get_experiment(self._info.experiment_id), self._store)
         return self._experiment
 
     @property
-    def parent(self) -> "Run | None":
+    def parent(self) -> Run | None:
         """The parent run, or None for a top-level run."""
         if self._info.parent_id is None:
             return None
@@ -372,7 +370,7 @@ class Run:
             "logsDir": info.logs_dir,
         }
 
-    def get_children(self, recursive: bool = False) -> list["Run"]:
+    def get_children(self, recursive: bool = False) -> list[Run]:
         """Child runs, oldest first; recursive=True gives every descendant, parents first."""
         if recursive:
             infos = self._store.list_descendants(self.id)
@@ -415,7 +413,7 @@ class Run:
                 result[info.name] = [{"step": r.step, "wall_time": r.wall_time, **r.meta} for r in self._store.read_records(run_id, info.name)]
         return result
 
-    def attach_logs(self, path: "str | os.PathLike[str]") -> None:
+    def attach_logs(self, path: str | os.PathLike[str]) -> None:
         """Tie a folder where this run's own code writes TensorBoard event files to the run.
 
         Raises:
@@ -430,7 +428,7 @@ class Run:
         self._info = dataclasses.replace(self._info, logs_dir=folder)
 
     # -- files ---------------------------------------------------------------
-    def upload_file(self, name: str, path_or_stream: "str | os.PathLike[str] | BinaryIO") -> None:
+    def upload_file(self, name: str, path_or_stream: str | os.PathLike[str] | BinaryIO) -> None:
         """Store a local file, or what is left in a binary file object, with the run under `name` ('/' makes folders).
 
         Raises:
@@ -455,7 +453,7 @@ class Run:
             raise InvalidArgumentError(f"upload_file({name!r}): read() of {type(path_or_stream).__name__} gave {type(data).__name__}, not bytes")
         self._store.put_file(self.id, name, bytes(data))
 
-    def upload_folder(self, name: str, path: "str | os.PathLike[str]") -> list[str]:
+    def upload_folder(self, name: str, path: str | os.PathLike[str]) -> list[str]:
         """Store every file below a local folder under `name/<relative path>`; returns the names."""
         check_file_name(name)
         root = os.fspath(path)
@@ -474,7 +472,7 @@ class Run:
         """Names of the run's files."""
         return [f.name for f in self._store.list_files(self.id)]
 
-    def download_file(self, name: str, output_file_path: "str | os.PathLike[str] | None" = None) -> str:
+    def download_file(self, name: str, output_file_path: str | os.PathLike[str] | None = None) -> str:
         """Write a run file locally (into a folder, or to a path); returns the path written."""
         check_file_name(name)
         data = self._store.read_file(self.id, name)

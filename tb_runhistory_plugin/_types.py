@@ -6,7 +6,8 @@ import dataclasses
 import enum
 import time
 import uuid
-from typing import Any, Mapping, Protocol, Sequence, runtime_checkable
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 

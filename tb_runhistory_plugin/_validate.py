@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 import numbers
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -76,9 +77,7 @@ def check_experiment_name(value: Any) -> str:
     """Experiment names: letters, digits, '_', '-', '.', starting with a letter or digit."""
     check_name(value, "experiment name")
     if not _EXPERIMENT_NAME.match(value):
-        raise InvalidArgumentError(
-            f"experiment name {value!r} must start with a letter or digit and contain only letters, digits, '_', '-' or '.'"
-        )
+        raise InvalidArgumentError(f"experiment name {value!r} must start with a letter or digit and contain only letters, digits, '_', '-' or '.'")
     return value
 
 
@@ -117,8 +116,7 @@ def scalar_value(name: str, value: Any) -> float | int | bool:
         return float(value)
     if isinstance(value, str):
         raise InvalidArgumentError(
-            f"log({name!r}, ...) takes a number, got the string {_short(value)}; "
-            "use log_row/log_table for text cells or tag() for labels"
+            f"log({name!r}, ...) takes a number, got the string {_short(value)}; use log_row/log_table for text cells or tag() for labels"
         )
     if isinstance(value, Mapping):
         raise InvalidArgumentError(f"log({name!r}, ...) takes one number, got a dict; use log_row({name!r}, **cells) or log_table for named values")

@@ -16,7 +16,8 @@ import os
 import threading
 import time
 import weakref
-from typing import Any, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -49,7 +50,7 @@ class SeriesBuffer:
 
     __slots__ = ("run_id", "name", "description", "value_type", "cls", "data", "add", "big", "owner", "idle", "woke", "writer", "retired_at", "__weakref__")
 
-    def __init__(self, run_id: str, name: str, description: str, owner: "dict[str, SeriesBuffer] | None" = None) -> None:
+    def __init__(self, run_id: str, name: str, description: str, owner: dict[str, SeriesBuffer] | None = None) -> None:
         self.run_id = run_id
         self.name = name
         self.description = description
@@ -61,7 +62,7 @@ class SeriesBuffer:
         self.owner = owner
         self.idle = 0  # writes in a row that found this buffer empty
         self.woke = False  # the writer was woken for this buffer's current backlog
-        self.writer: "BackgroundWriter | None" = None
+        self.writer: BackgroundWriter | None = None
         self.retired_at = 0.0  # monotonic time it left the writer's list
 
     def __len__(self) -> int:
@@ -83,7 +84,7 @@ class SeriesBuffer:
         self.big[key] = step
         return -2 - key
 
-    def take(self) -> "tuple[np.ndarray, np.ndarray, np.ndarray] | None":
+    def take(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """Remove the buffered whole triples; (steps, wall times, values), or None when empty."""
         data = self.data
         n = len(data)
@@ -135,7 +136,7 @@ class BackgroundWriter:
         self.written_at = time.monotonic()  # when the writer last finished a round: bounds what a hard kill loses
 
     # -- producer side (caller threads) -----------------------------------
-    def series(self, run_id: str, name: str, description: str, owner: "dict[str, SeriesBuffer] | None" = None) -> SeriesBuffer:
+    def series(self, run_id: str, name: str, description: str, owner: dict[str, SeriesBuffer] | None = None) -> SeriesBuffer:
         """A new buffer for one series, registered with this writer (and put in `owner` under its name)."""
         buf = SeriesBuffer(run_id, name, description, owner)
         buf.writer = self
@@ -182,7 +183,7 @@ class BackgroundWriter:
                 self._cond.notify_all()
                 self._cond.wait(timeout=0.1)
 
-    def flush(self, run_id: "str | Sequence[str] | None" = None, *, timeout: float | None = None) -> None:
+    def flush(self, run_id: str | Sequence[str] | None = None, *, timeout: float | None = None) -> None:
         """Wait until everything buffered before this call is in the store.
 
         Raises:
@@ -208,7 +209,7 @@ class BackgroundWriter:
         """Write what was buffered before this call, then raise what the store refused for these runs."""
         self.flush(list(run_ids))
 
-    def raise_errors(self, run_id: "str | Sequence[str] | None" = None) -> None:
+    def raise_errors(self, run_id: str | Sequence[str] | None = None) -> None:
         """Raise what the store refused for points of a run (or of any run): the error itself, or WriteErrors for several."""
         with self._cond:
             if run_id is None:
@@ -335,7 +336,7 @@ class BackgroundWriter:
                 self._unwritten_records.append(RecordBatch(run_id, name, kind, tuple(r for _, r in entries), entries[0][0]))
                 self.backlog += len(entries)
 
-    def _queue_scalars(self, buf: SeriesBuffer, taken: "tuple[np.ndarray, np.ndarray, np.ndarray]") -> None:
+    def _queue_scalars(self, buf: SeriesBuffer, taken: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
         steps, walls, values = taken
         self._unwritten_scalars.append(ScalarBatch(buf.run_id, buf.name, steps, walls, values, buf.value_type or "float", buf.description))
         self.backlog += len(steps)
@@ -397,7 +398,7 @@ class BackgroundWriter:
                     self._refused(batch, exc)
                 del batches[0]
 
-    def _refused(self, batch: "ScalarBatch | RecordBatch", exc: Exception) -> None:
+    def _refused(self, batch: ScalarBatch | RecordBatch, exc: Exception) -> None:
         count = len(batch.steps) if isinstance(batch, ScalarBatch) else len(batch.records)
         where = f"{count} points of metric {batch.name!r} of run {batch.run_id}"
         kind = type(exc) if isinstance(exc, RunHistoryError) else RunHistoryError
@@ -418,7 +419,7 @@ class BackgroundWriter:
                         self._live[run_id] = now
 
 
-_writers: "weakref.WeakKeyDictionary[Store, BackgroundWriter]" = weakref.WeakKeyDictionary()
+_writers: weakref.WeakKeyDictionary[Store, BackgroundWriter] = weakref.WeakKeyDictionary()
 _writers_lock = threading.Lock()
 
 

@@ -42,7 +42,7 @@ class StoreError(RunHistoryError):
 class WriteErrors(RunHistoryError):
     """The store refused points of several series; `errors` holds every refusal, in order."""
 
-    def __init__(self, errors: "list[RunHistoryError]") -> None:
+    def __init__(self, errors: list[RunHistoryError]) -> None:
         self.errors = list(errors)
         statuses = {e.status for e in self.errors}
         self.status = statuses.pop() if len(statuses) == 1 else 500

@@ -13,9 +13,9 @@ import threading
 import uuid
 
 import pytest
+from backends import BACKENDS, make_sqlite
 from werkzeug.serving import make_server
 
-from backends import BACKENDS, make_sqlite
 from tb_runhistory_plugin.server import RunHistoryApp
 from tb_runhistory_plugin.store import Store
 from tb_runhistory_plugin.store._http import HttpStore

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import os
 
-import pytest
-
-from backends import BACKENDS
 import backends_extra  # noqa: F401,E402 - registers the postgresql and http backends
+import pytest
+from backends import BACKENDS
 
 
 @pytest.fixture(params=sorted(BACKENDS))

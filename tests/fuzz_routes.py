@@ -12,11 +12,13 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import hypothesis
 import schemathesis
-from hypothesis import HealthCheck, strategies as st
+from hypothesis import HealthCheck
+from hypothesis import strategies as st
 from schemathesis.generation import GenerationMode
 
 SCHEMATHESIS_MAJOR = 4  # the API below is schemathesis 4's

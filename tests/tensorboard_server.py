@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from tensorboard import default, program
 
 
-def start_tensorboard(logdir: "str | os.PathLike[str]", *flags: str, plugins: Sequence | None = None) -> tuple[str, Callable[[], None]]:
+def start_tensorboard(logdir: str | os.PathLike[str], *flags: str, plugins: Sequence | None = None) -> tuple[str, Callable[[], None]]:
     """Serve `logdir` from a daemon thread; returns the base URL and a stop() that frees the port."""
     servers = []
 
@@ -34,7 +34,7 @@ def start_tensorboard(logdir: "str | os.PathLike[str]", *flags: str, plugins: Se
 
 
 @contextlib.contextmanager
-def serve_tensorboard(logdir: "str | os.PathLike[str]", *flags: str, plugins: Sequence | None = None) -> Iterator[str]:
+def serve_tensorboard(logdir: str | os.PathLike[str], *flags: str, plugins: Sequence | None = None) -> Iterator[str]:
     """start_tensorboard as a context manager: yields the base URL, stops on exit."""
     url, stop = start_tensorboard(logdir, *flags, plugins=plugins)
     try:

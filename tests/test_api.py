@@ -61,7 +61,8 @@ def test_issue_snippet_works_verbatim(tmp_path):
         run.log_table("coef", {"feature": ["age", "bmi"], "weight": [0.1, 0.7]})
         run.log_image("residuals", path="plot.png")  # or array=HxW / HxWx3 / HxWx4 uint8 or float
         run.log_histogram("weights", values, step=3)
-        run.tag("team", "vision"); run.add_properties({"git_sha": "abc"})
+        run.tag("team", "vision")
+        run.add_properties({"git_sha": "abc"})
     root.complete()  # also fail(error=...), cancel()
     # --- end of the snippet ---
 

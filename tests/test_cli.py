@@ -17,11 +17,12 @@ from contextlib import redirect_stderr, redirect_stdout
 
 import pytest
 
-from tb_runhistory_plugin.store import _sqlite as sqlite_backend, _sqlite_maintain as sqlite_maintain
 from tb_runhistory_plugin import Experiment, cli
 from tb_runhistory_plugin._launcher import _alive, _descendants
 from tb_runhistory_plugin.demos import run_sweep
 from tb_runhistory_plugin.store import SQLiteStore
+from tb_runhistory_plugin.store import _sqlite as sqlite_backend
+from tb_runhistory_plugin.store import _sqlite_maintain as sqlite_maintain
 
 DAY = 86400.0
 
@@ -187,9 +188,7 @@ def test_gc_fails_dead_runs_deletes_orphans_and_compacts(messy):
     assert info.status == "Failed" and "no heartbeat since" in info.error and "gc" in info.error
     assert info.end_time == pytest.approx(dead["last_heartbeat"])
     assert store.get_run("f" * 32).status == "NotResponding" and live.status == "Running"
-    assert sorted(o["path"] for o in report["orphaned_files"]) == sorted(
-        os.path.relpath(f, path).replace(os.sep, "/") for f in stray
-    )
+    assert sorted(o["path"] for o in report["orphaned_files"]) == sorted(os.path.relpath(f, path).replace(os.sep, "/") for f in stray)
     assert not any(f.exists() for f in stray) and not stray[0].parent.parent.exists()
     assert young.exists() and done.download_file("keep.txt", os.path.join(path, "..", "back.txt"))
     assert report["database"]["compacted"] is True and report["database"]["bytes_after"] > 0

@@ -12,8 +12,7 @@ from tensorboard.backend.event_processing import event_file_loader
 from tensorboard.util import tensor_util
 
 from tb_runhistory_plugin import Run, export_to_tensorboard
-from tb_runhistory_plugin.demos import default_logs_root, run_sweep, run_training
-from tb_runhistory_plugin.demos import _data, _raster, sweep
+from tb_runhistory_plugin.demos import _data, _raster, default_logs_root, run_sweep, run_training, sweep
 from tb_runhistory_plugin.errors import InvalidArgumentError
 from tb_runhistory_plugin.store import SQLiteStore
 

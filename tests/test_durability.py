@@ -14,17 +14,14 @@ import time
 import numpy as np
 import pytest
 
-from tb_runhistory_plugin import Experiment, Status, open_store
-from tb_runhistory_plugin import _run, _writer
+from tb_runhistory_plugin import Experiment, Status, _run, _writer, open_store
 
 STORE_DIR = "store"
 
 
 def _spawn(code: str, store: str, *args: str) -> subprocess.Popen:
     script = textwrap.dedent(code)
-    return subprocess.Popen(
-        [sys.executable, "-c", script, store, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    return subprocess.Popen([sys.executable, "-c", script, store, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def _wait_for_line(proc: subprocess.Popen, expected: str, timeout: float = 60) -> str:

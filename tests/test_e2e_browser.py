@@ -21,16 +21,25 @@ import pytest
 
 if os.environ.get("RUNHISTORY_REQUIRE_BROWSER"):  # CI: a missing browser is a failure, not a skip
     import playwright.sync_api  # noqa: F401
+
     assert os.path.exists("/usr/bin/chromium"), "no Chromium at /usr/bin/chromium (apt-get install -y chromium)"
 pytest.importorskip("playwright.sync_api", reason="pip install playwright (the browser tests drive Chromium with it)")
 from playwright.sync_api import expect, sync_playwright
 from tensorboard.summary import Writer
-
-from tb_runhistory_plugin import Experiment
 from tensorboard_server import serve_tensorboard
 
+from tb_runhistory_plugin import Experiment
+
 CHROMIUM = os.environ.get("RUNHISTORY_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 IFRAME = 'iframe[src*="plugin_entry.html?name=runhistory"]'
 XSS = "<img src=x onerror=alert(1)>"
 ALPHAS = (0.01, 0.03, 0.1, 0.3, 1.0)
@@ -350,7 +359,9 @@ def test_errors_and_the_empty_store_say_what_to_do(page, tensorboard_url):
     frame.get_by_role("button", name="Retry").click()
     expect(frame.locator(".rh-row[data-id]").first).to_be_visible(timeout=TIMEOUT_MS)
     hint = "No run history store yet. Looked in: /nowhere (from --logdir)."
-    page.route(route, lambda r: r.fulfill(status=200, content_type="application/json", body=json.dumps({"experiments": [], "hint": hint, "store": {"found": False}})))
+    page.route(
+        route, lambda r: r.fulfill(status=200, content_type="application/json", body=json.dumps({"experiments": [], "hint": hint, "store": {"found": False}}))
+    )
     page.reload(wait_until="domcontentloaded")
     expect(frame.get_by_text("No run history found")).to_be_visible(timeout=TIMEOUT_MS)
     expect(frame.get_by_text(hint)).to_be_visible()

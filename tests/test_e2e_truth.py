@@ -15,10 +15,10 @@ import pytest
 
 pytest.importorskip("playwright.sync_api", reason="pip install playwright (the browser tests drive Chromium with it)")
 from playwright.sync_api import expect
-
-from tb_runhistory_plugin import Experiment
 from tensorboard_server import serve_tensorboard
 from test_e2e_browser import TIMEOUT_MS, browser, chart_snapshot, open_tab, page, plugin_frame, row  # noqa: F401 - fixtures
+
+from tb_runhistory_plugin import Experiment
 
 SPIKY_POINTS = 500_000  # hundreds of points per drawn bucket at full zoom-out
 SPIKE_STEP = 271_828
@@ -197,7 +197,8 @@ def test_the_sweep_scatter_draws_every_child_whole(page, tensorboard_url):
     frame.locator(".rh-sweep select").nth(1).select_option("scalar:val/loss")
     plot = frame.locator(".rh-scatter")
     plugin_frame(page).wait_for_function(
-        "() => { const el = document.querySelector('.rh-scatter'); return el && el.runhistorySweep && el.runhistorySweep.points().xs.length === 16; }", timeout=TIMEOUT_MS
+        "() => { const el = document.querySelector('.rh-scatter'); return el && el.runhistorySweep && el.runhistorySweep.points().xs.length === 16; }",
+        timeout=TIMEOUT_MS,
     )
     # Every child is a whole dot on the canvas, those at the largest width too.
     sizes = count_blobs(plot.locator("canvas"), BLUE)

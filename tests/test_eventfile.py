@@ -23,6 +23,7 @@ from tensorboard.compat.tensorflow_stub.pywrap_tensorflow import masked_crc32c a
 from tensorboard.plugins.hparams import summary_v2 as hparams_summary
 from tensorboard.plugins.scalar.summary_v2 import scalar_pb
 from tensorboard.util import tensor_util
+from tensorboard_server import serve_tensorboard
 
 from tb_runhistory_plugin.errors import InvalidArgumentError, NotFoundError, StoreError
 from tb_runhistory_plugin.export import _eventfile, _tfrecord
@@ -32,7 +33,6 @@ from tb_runhistory_plugin.export._eventfile import (
     EventFileWriter,
     iter_records,
 )
-from tensorboard_server import serve_tensorboard
 
 WALL0 = 1_700_000_000.123456789
 TAGS = ["loss", "train/acc/top-1", "über/λ 学习率"]
@@ -176,9 +176,7 @@ def test_scalars_through_event_file_loader_are_float32_exact(tmp_path: Path) -> 
 )
 def test_scalars_any_int64_steps(tmp_path: Path, steps: np.ndarray) -> None:
     # The second case has more size changes than _MAX_RUNS, so it takes the scatter path.
-    assert (np.diff(_eventfile._varint_sizes(steps.astype(np.int64).view(np.uint64))) != 0).sum() > (
-        _eventfile._MAX_RUNS if steps.min() < 0 else 0
-    )
+    assert (np.diff(_eventfile._varint_sizes(steps.astype(np.int64).view(np.uint64))) != 0).sum() > (_eventfile._MAX_RUNS if steps.min() < 0 else 0)
     walls = WALL0 + np.arange(len(steps), dtype=np.float64)
     values = np.linspace(-5, 5, len(steps))
     with EventFileWriter(tmp_path) as writer:
@@ -370,9 +368,7 @@ def test_iter_records_reads_what_was_written(five_records: Path) -> None:
 
 
 @pytest.mark.parametrize(("record", "delta", "reason"), [(2, 12 + 5, "data checksum"), (3, 1, "length checksum")])
-def test_iter_records_names_file_and_offset_of_corruption(
-    five_records: Path, record: int, delta: int, reason: str
-) -> None:
+def test_iter_records_names_file_and_offset_of_corruption(five_records: Path, record: int, delta: int, reason: str) -> None:
     offset = record_offsets(five_records)[record]
     data = bytearray(five_records.read_bytes())
     data[offset + delta] ^= 0x40

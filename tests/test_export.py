@@ -21,9 +21,9 @@ from tensorboard.util import tensor_util
 
 from tb_runhistory_plugin import Experiment
 from tb_runhistory_plugin._launcher import Tensorboard
+from tb_runhistory_plugin.cli._transfer import add_parsers, run_export
 from tb_runhistory_plugin.errors import InvalidArgumentError, NotFoundError
 from tb_runhistory_plugin.export import ExportWarning, export_to_tensorboard
-from tb_runhistory_plugin.cli._transfer import add_parsers, run_export
 from tb_runhistory_plugin.export._layout import safe_name
 from tb_runhistory_plugin.export._progress import Progress
 from tb_runhistory_plugin.store import SQLiteStore
@@ -220,11 +220,22 @@ def test_running_tensorboard_serves_every_point(world):
 
 def test_running_tensorboard_hparams_compare_the_sweep(world):
     url = world["url"]
-    experiment = wait_for(lambda: get(url, "/data/plugin/hparams/experiment", {"experimentName": ""}).get("hparamInfos") and get(url, "/data/plugin/hparams/experiment", {"experimentName": ""}))
+    experiment = wait_for(
+        lambda: (
+            get(url, "/data/plugin/hparams/experiment", {"experimentName": ""}).get("hparamInfos")
+            and get(url, "/data/plugin/hparams/experiment", {"experimentName": ""})
+        )
+    )
     alpha = next(h for h in experiment["hparamInfos"] if h["name"] == "alpha")
     assert alpha["type"] == "DATA_TYPE_FLOAT64" and alpha["domainInterval"] == {"minValue": 0.1, "maxValue": 0.5}
     assert {m["name"]["tag"] for m in experiment["metricInfos"]} == {"train/loss", "by_alpha/alpha", "by_alpha/mse"}
-    body = {"experimentName": "", "startIndex": 0, "sliceSize": 100, "allowedStatuses": ["STATUS_UNKNOWN", "STATUS_SUCCESS", "STATUS_FAILURE", "STATUS_RUNNING"], "colParams": []}
+    body = {
+        "experimentName": "",
+        "startIndex": 0,
+        "sliceSize": 100,
+        "allowedStatuses": ["STATUS_UNKNOWN", "STATUS_SUCCESS", "STATUS_FAILURE", "STATUS_RUNNING"],
+        "colParams": [],
+    }
     groups = get(url, "/data/plugin/hparams/session_groups", body)["sessionGroups"]
     by_alpha = {g["hparams"]["alpha"]: g for g in groups if "alpha" in g["hparams"]}
     assert sorted(by_alpha) == [0.1, 0.3, 0.5]

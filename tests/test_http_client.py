@@ -12,9 +12,9 @@ import time
 import numpy as np
 import pytest
 import requests
-
 from backends import make_sqlite
 from backends_extra import ServedStore, drop_schema, new_schema_url, require_postgres
+
 from tb_runhistory_plugin import Experiment, StoreError
 from tb_runhistory_plugin._types import Record, RecordBatch, ScalarBatch
 from tb_runhistory_plugin.store import _http

@@ -203,11 +203,7 @@ def test_sniff_pillow_files(fmt, mode, options, content_type, size):
 
 
 def test_sniff_webp_chunk_kinds_are_all_covered():
-    fourccs = {
-        _pillow_bytes(_sample(mode), "WEBP", **options)[12:16]
-        for fmt, mode, options, _ in _PILLOW_CASES
-        if fmt == "WEBP"
-    }
+    fourccs = {_pillow_bytes(_sample(mode), "WEBP", **options)[12:16] for fmt, mode, options, _ in _PILLOW_CASES if fmt == "WEBP"}
     assert fourccs == {b"VP8 ", b"VP8L", b"VP8X"}
 
 
@@ -247,9 +243,7 @@ def test_sniff_jpeg_skips_fill_bytes_and_standalone_markers():
 # --- sniff_image: bad input ------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "data", [b"", b"hello world, not an image", b"\x00" * 64, b"RIFF\0\0\0\0WAVE"]
-)
+@pytest.mark.parametrize("data", [b"", b"hello world, not an image", b"\x00" * 64, b"RIFF\0\0\0\0WAVE"])
 def test_sniff_rejects_unknown_data(data):
     with pytest.raises(InvalidArgumentError, match=re.escape(repr(data[:12]))):
         sniff_image(data)
@@ -340,11 +334,7 @@ def test_figure_to_png_with_real_matplotlib():
 
 
 def test_module_imports_neither_pillow_nor_matplotlib():
-    code = (
-        "import sys, tb_runhistory_plugin._images; "
-        "bad = {'PIL', 'matplotlib'} & {m.split('.')[0] for m in sys.modules}; "
-        "assert not bad, bad"
-    )
+    code = "import sys, tb_runhistory_plugin._images; bad = {'PIL', 'matplotlib'} & {m.split('.')[0] for m in sys.modules}; assert not bad, bad"
     root = Path(__file__).resolve().parents[1]
     subprocess.run([sys.executable, "-c", code], check=True, cwd=root)
 

@@ -20,13 +20,13 @@ from tensorboard.summary import Writer
 from tensorboard.util import tensor_util
 
 from tb_runhistory_plugin import Experiment
+from tb_runhistory_plugin.cli._transfer import add_parsers, run_import
 from tb_runhistory_plugin.errors import InvalidArgumentError, NotFoundError
 from tb_runhistory_plugin.export import (
     ExportWarning,
     export_to_tensorboard,
     import_tensorboard,
 )
-from tb_runhistory_plugin.cli._transfer import add_parsers, run_import
 from tb_runhistory_plugin.export._eventfile import EventFileWriter
 from tb_runhistory_plugin.store import ROOTS, SQLiteStore
 

@@ -204,7 +204,6 @@ def test_temporary_local_root_is_removed(tmp_path):
 def test_the_launcher_serves_a_team_store_unchanged(tmp_path, kind):
     """The Tensorboard launcher over a PostgreSQL store and over a server URL with a token."""
     import requests
-
     from backends_extra import make_http, make_postgresql
 
     store = make_postgresql(tmp_path) if kind == "postgresql" else make_http(tmp_path)

@@ -88,7 +88,14 @@ def imports_of(path: pathlib.Path) -> list[tuple[int, str]]:
             for name in names:
                 # `from . import _writer` imports a module; `from .x import y` imports x.
                 candidate = f"{target}.{name}" if target else name
-                found.append((node.lineno, candidate if (ROOT / candidate.replace(".", "/")).with_suffix(".py").exists() or (ROOT / candidate.replace(".", "/")).is_dir() else target))
+                found.append(
+                    (
+                        node.lineno,
+                        candidate
+                        if (ROOT / candidate.replace(".", "/")).with_suffix(".py").exists() or (ROOT / candidate.replace(".", "/")).is_dir()
+                        else target,
+                    )
+                )
         elif isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name == PACKAGE or alias.name.startswith(PACKAGE + "."):

@@ -11,18 +11,18 @@ import json
 import os
 import sqlite3
 
+import fuzz_routes
 import numpy as np
 import pytest
 import requests
 from tensorboard.plugins import base_plugin
+from tensorboard_server import serve_tensorboard
+from test_plugin_routes import PREFIX, make_client
 
-import fuzz_routes
 from tb_runhistory_plugin import Experiment
 from tb_runhistory_plugin.plugin import plugin as plugin_module
 from tb_runhistory_plugin.plugin.plugin import RunHistoryPlugin
 from tb_runhistory_plugin.store import SQLiteStore
-from tensorboard_server import serve_tensorboard
-from test_plugin_routes import PREFIX, make_client
 
 OPENAPI = os.path.join(os.path.dirname(plugin_module.__file__), "openapi.yaml")
 FUZZ_EXAMPLES = 80  # cases per operation and mode: 12 operations x 2 modes + 2 without parameters, x 80 > 2,000 requests

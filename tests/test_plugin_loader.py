@@ -154,8 +154,17 @@ def test_no_store_is_an_empty_state_with_a_hint_until_one_appears(tmp_path):
     status, body = get(client, "/runs?experiment=x")
     assert status == 200 and body["runs"] == [] and body["total"] == 0 and "Looked in" in body["hint"]
     assert get(client, "/runs")[0] == 400  # bad requests are still bad
-    for path in ("/run?id=x", "/series?run=x&name=y", "/compare?runs=x&name=y", "/sweep?parent=x", "/table?run=x&name=y",
-                 "/image?run=x&name=y", "/images?run=x&name=y", "/histograms?run=x&name=y", "/download?run=x"):
+    for path in (
+        "/run?id=x",
+        "/series?run=x&name=y",
+        "/compare?runs=x&name=y",
+        "/sweep?parent=x",
+        "/table?run=x&name=y",
+        "/image?run=x&name=y",
+        "/images?run=x&name=y",
+        "/histograms?run=x&name=y",
+        "/download?run=x",
+    ):
         status, body = get(client, path)
         assert status == 404 and "no run history store yet" in body["error"] and body["hint"], path
     assert not (tmp_path / "runhistory").exists() and not (tmp_path / "logs").exists()  # never created
@@ -228,8 +237,14 @@ def test_serving_never_writes_to_the_store(tmp_path):
     time.sleep(0.01)
     plugin = plugin_for(parse(["--runhistory_store", str(folder)]))
     client = client_for(plugin)
-    for path in ("/experiments", "/runs?experiment=ro&parent=*", f"/run?id={child.id}", f"/series?run={child.id}&name=loss",
-                 f"/sweep?parent={parent.id}", f"/download?run={child.id}&format=json"):
+    for path in (
+        "/experiments",
+        "/runs?experiment=ro&parent=*",
+        f"/run?id={child.id}",
+        f"/series?run={child.id}&name=loss",
+        f"/sweep?parent={parent.id}",
+        f"/download?run={child.id}&format=json",
+    ):
         assert client.get(PREFIX + path).status_code == 200, path
     assert plugin.is_active()
     plugin._store_ref().close()

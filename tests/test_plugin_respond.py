@@ -16,7 +16,7 @@ from tb_runhistory_plugin.plugin import _download, _respond
 SAMPLE = {
     "floats": [1.5, math.nan, math.inf, -math.inf, 0.0, -0.0, 1e-300, 1.7976931348623157e308],
     "nested": {"x": {"y": [math.nan, {"z": -math.inf}]}, "none": None, "flag": True},
-    "text": "quotes \" <script> \u00e9\u4e2d \U0001F600",
+    "text": 'quotes " <script> \u00e9\u4e2d \U0001f600',
     "ints": [0, -1, 2**62],
 }
 

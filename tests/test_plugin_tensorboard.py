@@ -13,10 +13,10 @@ import urllib.request
 from importlib import metadata
 
 import pytest
+from tensorboard_server import serve_tensorboard
 
 from tb_runhistory_plugin import Experiment
 from tb_runhistory_plugin.plugin import PLUGIN_NAME
-from tensorboard_server import serve_tensorboard
 
 ENTRY_POINT = "tb_runhistory_plugin.plugin.loader:RunHistoryLoader"
 

@@ -11,11 +11,11 @@ import time
 
 import numpy as np
 import pytest
-
 from backends_extra import POSTGRES_URL, drop_schema, make_postgresql, new_schema_url, require_postgres
+from tensorboard_server import serve_tensorboard
+
 from tb_runhistory_plugin import Experiment, InvalidArgumentError, NotFoundError, StoreError
 from tb_runhistory_plugin._types import ScalarBatch
-from tensorboard_server import serve_tensorboard
 
 pytestmark = pytest.mark.usefixtures("_postgres")
 

@@ -22,13 +22,13 @@ import urllib.request
 
 import numpy as np
 import psutil
+from tensorboard_server import serve_tensorboard
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from tb_runhistory_plugin import Experiment
 from tb_runhistory_plugin.server import RunHistoryApp
 from tb_runhistory_plugin.store import SQLiteStore
 from tb_runhistory_plugin.store._http import HttpStore
-from tensorboard_server import serve_tensorboard
 
 REQUESTS = 2_000
 WARM_UP = 200  # requests before the baseline: caches, lazy imports and the pool fill up

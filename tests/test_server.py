@@ -12,15 +12,15 @@ import time
 
 import numpy as np
 import pytest
-from werkzeug.test import Client
-
 from backends import make_sqlite
 from backends_extra import ServedStore
+from tensorboard_server import serve_tensorboard
+from werkzeug.test import Client
+
 from tb_runhistory_plugin import Experiment, InvalidArgumentError, PayloadTooLargeError, StoreError
 from tb_runhistory_plugin.server import ROUTES, RunHistoryApp
 from tb_runhistory_plugin.server import app as app_module
 from tb_runhistory_plugin.store._http import HttpStore
-from tensorboard_server import serve_tensorboard
 
 TOKEN = "s3cr3t-t0ken-never-logged"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

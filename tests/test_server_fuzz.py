@@ -12,14 +12,14 @@ import json
 import os
 import time
 
+import fuzz_routes
 import numpy as np
 import pytest
 import requests
-from werkzeug.test import Client
-
-import fuzz_routes
 from backends import BACKENDS, make_sqlite
 from backends_extra import ServedStore
+from werkzeug.test import Client
+
 from tb_runhistory_plugin._types import ScalarBatch
 from tb_runhistory_plugin.server import ROUTES, RunHistoryApp
 from tb_runhistory_plugin.server import app as app_module
@@ -201,10 +201,7 @@ def test_fuzzing_every_route_gives_no_5xx(any_backing):
     """Schemathesis (positive and negative cases, fixed seed) over every operation: zero 5xx."""
     backing = any_backing
     exp = backing.get_experiment("e")
-    backing.write_metrics(
-        [
-ScalarBatch("r1", "x", np.arange(3, dtype=np.int64), np.ones(3), np.array([1.0, float("nan"), 3.0]), "float", "")]
-    )
+    backing.write_metrics([ScalarBatch("r1", "x", np.arange(3, dtype=np.int64), np.ones(3), np.array([1.0, float("nan"), 3.0]), "float", "")])
     backing.put_file("r1", "f.txt", b"hello")
     app = RunHistoryApp(backing, max_request_bytes=1 << 20)
     scenarios = [

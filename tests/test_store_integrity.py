@@ -12,9 +12,9 @@ import sqlite3
 
 import numpy as np
 import pytest
-
 from backends_extra import make_postgresql
 from test_plugin_routes import make_client
+
 from tb_runhistory_plugin import Experiment, InvalidArgumentError, RunHistoryError, StoreError
 from tb_runhistory_plugin.plugin._download import plan_download
 from tb_runhistory_plugin.store import SQLiteStore

@@ -648,7 +648,5 @@ def test_a_metric_name_that_is_not_valid_unicode_wedges_nothing(tmp_path):
     import subprocess
     import sys
 
-    done = subprocess.run(
-        [sys.executable, "-c", _POISON_SCRIPT, str(tmp_path / "store")], capture_output=True, text=True, timeout=60, check=False
-    )
+    done = subprocess.run([sys.executable, "-c", _POISON_SCRIPT, str(tmp_path / "store")], capture_output=True, text=True, timeout=60, check=False)
     assert done.stdout.splitlines() == ["rejected", "flushed {'good': 2.0}"], done.stdout + done.stderr[-2000:]

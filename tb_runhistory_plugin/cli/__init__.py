@@ -17,8 +17,9 @@ from typing import Any
 
 from .._types import MetricKind, RunInfo, Status
 from ..errors import ConflictError, InvalidArgumentError, NotFoundError, RunHistoryError
-from ._transfer import add_parsers as add_transfer_parsers, run_export, run_import, run_import_mlflow
 from ..store import ORPHAN_GRACE, ROOTS, Store, open_store
+from ._transfer import add_parsers as add_transfer_parsers
+from ._transfer import run_export, run_import, run_import_mlflow
 
 # Exit codes: 0 fine, 1 an error the store reported (not found, conflict), 2 bad usage or input,
 # 130 the demo was interrupted before it served (its runs in progress were marked Canceled).
@@ -53,8 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     show = sub.add_parser(
         "show",
         help="details of one run: tags, properties, metrics, children, files",
-        description="Show one run: status and times, tags, properties, metrics (kind, points, last value), "
-        "children with their last values, and files.",
+        description="Show one run: status and times, tags, properties, metrics (kind, points, last value), children with their last values, and files.",
     )
     show.add_argument("run", metavar="RUN", help="a run id, a unique prefix of one (as `ls` prints), or a unique display name")
     show.add_argument("--store", help=_STORE_HELP)
@@ -185,10 +185,7 @@ def _run_json(info: RunInfo) -> dict[str, Any]:
 
 def _ls(store: Store, args: argparse.Namespace) -> int:
     experiments = [store.get_experiment(args.experiment)] if args.experiment else store.list_experiments()
-    listing = [
-        {"id": exp.id, "name": exp.name, "created_at": exp.created_at, "runs": _tree(store, exp.id, ROOTS, args.depth)}
-        for exp in experiments
-    ]
+    listing = [{"id": exp.id, "name": exp.name, "created_at": exp.created_at, "runs": _tree(store, exp.id, ROOTS, args.depth)} for exp in experiments]
     if args.json:
         _print_json(listing)
         return EXIT_OK
@@ -293,7 +290,10 @@ def _show(store: Store, args: argparse.Namespace) -> int:
         ("experiment", f"{details['experiment']['name']} ({details['experiment']['id']})"),
         ("parent", f"{details['parent']['display_name']} ({details['parent']['id']})" if details["parent"] else "—"),
         ("started", _when(details["start_time"])),
-        ("ended", f"{_when(details['end_time'])}  ({_duration(details['duration'])})" if details["end_time"] else f"— (running {_duration(details['duration'])})"),
+        (
+            "ended",
+            f"{_when(details['end_time'])}  ({_duration(details['duration'])})" if details["end_time"] else f"— (running {_duration(details['duration'])})",
+        ),
     ]
     about += [(key, details[key]) for key in ("description", "logs_dir", "error") if details[key]]
     _table([(k, _printable(str(v))) for k, v in about], indent=2)
@@ -546,4 +546,3 @@ def _jsonable(value: Any) -> Any:
 def _print_json(data: Any) -> None:
     json.dump(_jsonable(data), sys.stdout, indent=2, allow_nan=False)
     print()
-

@@ -19,8 +19,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     export = sub.add_parser(
         "export",
         help="write runs as TensorBoard event files (incremental)",
-        description="Write an experiment's runs, or given runs, with their children, as TensorBoard event files. "
-        "Exporting again writes only what is new.",
+        description="Write an experiment's runs, or given runs, with their children, as TensorBoard event files. Exporting again writes only what is new.",
     )
     export.add_argument("logdir", help="TensorBoard logdir to write (created if needed)")
     export.add_argument("--experiment", help="export every run of this experiment (name or id)")
@@ -68,8 +67,7 @@ def run_export(store: Store, args: argparse.Namespace) -> int:
         return 0
     print(
         f"exported {len(report.run_dirs)} runs to {report.logdir}: {report.scalars:,} scalar points "
-        f"({report.points_per_second:,.0f}/s), {report.records:,} other summaries"
-        + (f", {report.log_bytes:,} bytes of run logs" if report.log_bytes else "")
+        f"({report.points_per_second:,.0f}/s), {report.records:,} other summaries" + (f", {report.log_bytes:,} bytes of run logs" if report.log_bytes else "")
     )
     if report.skipped:
         print(f"{report.skipped:,} points were kept out of the event files because their step went back (kept in .runhistory/)")

@@ -150,10 +150,7 @@ def _scalar_records(tag: bytes, steps: np.ndarray, wall_times: np.ndarray, value
     cuts = np.flatnonzero(np.diff(sizes)) + 1
     if len(cuts) <= _MAX_RUNS:  # steps that go up change varint size a few times at most
         bounds = [0, *cuts.tolist(), n]
-        return [
-            _scalar_block(suffix, steps_u[a:b], wall_u8[a:b], value_u8[a:b]).reshape(-1)
-            for a, b in zip(bounds[:-1], bounds[1:])
-        ]
+        return [_scalar_block(suffix, steps_u[a:b], wall_u8[a:b], value_u8[a:b]).reshape(-1) for a, b in zip(bounds[:-1], bounds[1:])]
     # Sizes alternate often (e.g. negative and positive steps): one block per size, scattered.
     widths = _HEADER_BYTES + 10 + sizes + len(suffix) + 4 + _FOOTER_BYTES
     starts = np.cumsum(widths) - widths
@@ -344,10 +341,7 @@ class EventFileWriter:
         walls_a = _check_array("wall_times", wall_times, "iuf")
         values_a = _check_array("values", values, "biuf")
         if not len(steps_a) == len(walls_a) == len(values_a):
-            raise InvalidArgumentError(
-                f"steps, wall_times and values of tag {tag!r} differ in length: "
-                f"{len(steps_a)}, {len(walls_a)}, {len(values_a)}"
-            )
+            raise InvalidArgumentError(f"steps, wall_times and values of tag {tag!r} differ in length: {len(steps_a)}, {len(walls_a)}, {len(values_a)}")
         if not len(steps_a):
             return
         if steps_a.dtype.kind == "u" and steps_a.max() > _INT64_MAX:
@@ -397,9 +391,7 @@ class EventFileWriter:
             edges_a = np.asarray(edges, dtype=np.float64)
             counts_a = np.asarray(counts, dtype=np.float64)
             if edges_a.ndim != 1 or counts_a.ndim != 1 or len(edges_a) != len(counts_a) + 1:
-                raise InvalidArgumentError(
-                    f"histogram {tag!r} needs k+1 edges for k counts, got shapes {edges_a.shape} and {counts_a.shape}"
-                )
+                raise InvalidArgumentError(f"histogram {tag!r} needs k+1 edges for k counts, got shapes {edges_a.shape} and {counts_a.shape}")
             rows = np.stack([edges_a[:-1], edges_a[1:], counts_a], axis=1)
         if not np.isfinite(rows).all():
             raise InvalidArgumentError(f"histogram {tag!r} has non-finite edges or counts")
@@ -504,9 +496,7 @@ class EventFileWriter:
         """The serialized Event of a tag's first point in this file, metadata included."""
         metadata = scalar_metadata.create_summary_metadata(display_name=None, description=None)
         metadata.data_class = summary_pb2.DATA_CLASS_SCALAR  # what both loaders would infer anyway
-        tensor = tensor_pb2.TensorProto(
-            dtype=types_pb2.DT_FLOAT, tensor_shape=tensor_shape_pb2.TensorShapeProto(), float_val=[float(value)]
-        )
+        tensor = tensor_pb2.TensorProto(dtype=types_pb2.DT_FLOAT, tensor_shape=tensor_shape_pb2.TensorShapeProto(), float_val=[float(value)])
         event = event_pb2.Event(wall_time=float(wall_time), step=int(step))
         event.summary.value.add(tag=tag, metadata=metadata, tensor=tensor)
         return event.SerializeToString()
@@ -522,5 +512,3 @@ class EventFileWriter:
             self._file.write(data)
         except OSError as e:
             raise StoreError(f"cannot write event file {os.fspath(self.path)!r}: {e}") from None
-
-

@@ -370,9 +370,7 @@ class _RunExporter:
         columns: dict[str, Any] = entry["columns"]
         skipped = 0
         for tag, (steps, walls, values) in numbers.items():
-            last, out = self._write_scalars(
-                tag, np.asarray(steps, dtype=np.int64), np.asarray(walls), np.asarray(values), columns.get(tag)
-            )
+            last, out = self._write_scalars(tag, np.asarray(steps, dtype=np.int64), np.asarray(walls), np.asarray(values), columns.get(tag))
             columns[tag], skipped = last, skipped + out
         for tag, items in texts.items():
             last = columns.get(tag)

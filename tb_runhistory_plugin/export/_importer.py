@@ -50,7 +50,6 @@ from tensorboard.util import tensor_util
 
 from .._histograms import Histogram, histogram_from_buckets
 from .._images import sniff_image
-from .._validate import check_experiment_name
 from .._types import (
     TERMINAL_STATUSES,
     MetricKind,
@@ -61,6 +60,7 @@ from .._types import (
     Status,
     new_run_id,
 )
+from .._validate import check_experiment_name
 from ..errors import InvalidArgumentError, NotFoundError, RunHistoryError
 from ..store import Store, resolve_store
 from . import _sidecar
@@ -175,9 +175,7 @@ class _Importer:
         self.problems: list[EventFileCorruptError] = []
         self.errors: list[str] = []
         self.created = self.updated = self.scalars = self.records = 0
-        self.by_source = {
-            info.properties.get(SOURCE_PROPERTY): info for info in store.list_runs(experiment_id) if SOURCE_PROPERTY in info.properties
-        }
+        self.by_source = {info.properties.get(SOURCE_PROPERTY): info for info in store.list_runs(experiment_id) if SOURCE_PROPERTY in info.properties}
 
     # -- reading -----------------------------------------------------------------------------
     def _events(self, path: str) -> Iterator[event_pb2.Event]:

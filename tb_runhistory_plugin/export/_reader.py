@@ -115,17 +115,13 @@ def read_records(path: str | os.PathLike[str], problems: list[EventFileCorruptEr
                     problems.append(EventFileCorruptError(path, offset, reason))
                     return
                 problems.append(
-                    EventFileCorruptError(
-                        path, offset, f"record length checksum mismatch; skipped {following - offset} bytes to the next intact record"
-                    )
+                    EventFileCorruptError(path, offset, f"record length checksum mismatch; skipped {following - offset} bytes to the next intact record")
                 )
                 offset = following
                 continue
             end = offset + _HEADER + length + _FOOTER
             if end > size:
-                problems.append(
-                    EventFileTruncatedError(path, offset, f"file ends {size - offset - _HEADER} bytes into a {length}-byte record")
-                )
+                problems.append(EventFileTruncatedError(path, offset, f"file ends {size - offset - _HEADER} bytes into a {length}-byte record"))
                 return
             data = view[offset + _HEADER : end - _FOOTER]
             if _masked_crc(data) != struct.unpack("<I", view[end - _FOOTER : end])[0]:

@@ -144,9 +144,7 @@ def iter_records(path: PathLike) -> Iterator[bytes]:
                 raise EventFileCorruptError(path, offset, "record length checksum mismatch")
             body = handle.read(length + _FOOTER_BYTES)
             if len(body) < length + _FOOTER_BYTES:
-                raise EventFileTruncatedError(
-                    path, offset, f"file ends {len(body)} bytes into a {length}-byte record and its checksum"
-                )
+                raise EventFileTruncatedError(path, offset, f"file ends {len(body)} bytes into a {length}-byte record and its checksum")
             data = body[:length]
             if _masked_crc(data) != struct.unpack("<I", body[length:])[0]:
                 raise EventFileCorruptError(path, offset, "record data checksum mismatch")

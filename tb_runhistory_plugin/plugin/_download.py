@@ -12,12 +12,13 @@ import io
 import math
 import re
 import urllib.parse
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 
-from .._validate import check_file_name
 from .._types import MetricInfo, MetricKind, RunInfo, merge_table
+from .._validate import check_file_name
 from ..store import Store
 from ._records import histograms_impl, images_impl
 from ._respond import _orjson, encode_json

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 from .._validate import MAX_STEP, check_name, check_text
 from ..errors import InvalidArgumentError

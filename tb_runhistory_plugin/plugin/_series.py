@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -55,9 +56,7 @@ def wire_columns(buckets: ds.Buckets, exact: bool) -> dict[str, np.ndarray]:
     return columns
 
 
-def _downsampled(
-    store: Store, run_id: str, name: str, x: str, points: int, lo: float | None, hi: float | None, exact: bool = False
-) -> dict[str, Any]:
+def _downsampled(store: Store, run_id: str, name: str, x: str, points: int, lo: float | None, hi: float | None, exact: bool = False) -> dict[str, Any]:
     summaries = store.read_summaries(run_id, name)
     origin = ds.origin(summaries)
     mode, lo, hi = _bounds(x, lo, hi, origin)

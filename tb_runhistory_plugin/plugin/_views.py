@@ -8,7 +8,8 @@ returned as they are: escaping is the frontend's job.
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from .._types import ExperimentInfo, MetricInfo, MetricKind, RunInfo, Status
 from ..errors import InvalidArgumentError, NotFoundError

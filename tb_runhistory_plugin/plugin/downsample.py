@@ -17,7 +17,7 @@ Two regimes, chosen per request:
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -212,9 +212,7 @@ def _coarse(summaries, read, points, inside, partial, x, lo, hi) -> Buckets:
         total[j], finite[j] = good.sum(), len(good)
     nonempty = count > 0
     if not nonempty.all():
-        count, step, wall, vmin, vmax, first, last, total, finite = (
-            a[nonempty] for a in (count, step, wall, vmin, vmax, first, last, total, finite)
-        )
+        count, step, wall, vmin, vmax, first, last, total, finite = (a[nonempty] for a in (count, step, wall, vmin, vmax, first, last, total, finite))
     m = int(count.sum())
     if m == 0:
         return empty_buckets()

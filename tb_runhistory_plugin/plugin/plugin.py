@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from tensorboard.plugins import base_plugin
 from werkzeug import wrappers
@@ -22,8 +23,8 @@ from ..errors import InvalidArgumentError, NotFoundError, RunHistoryError
 from ..store import STORE_ENV, Store
 from . import _static
 from . import downsample as ds
-from ._discovery import Candidate, StoreRef, candidates, local_path
 from ._changes import changes_route
+from ._discovery import Candidate, StoreRef, candidates, local_path
 from ._download import CONTENT_TYPES as DOWNLOAD_TYPES
 from ._download import FORMATS, file_impl, plan_download
 from ._params import Params
@@ -63,7 +64,7 @@ class RunHistoryPlugin(base_plugin.TBPlugin):
 
     plugin_name = PLUGIN_NAME
 
-    def __init__(self, context: base_plugin.TBContext, *, store: "str | Store | None" = None, frontend_dir: str | None = None) -> None:
+    def __init__(self, context: base_plugin.TBContext, *, store: str | Store | None = None, frontend_dir: str | None = None) -> None:
         """Trivial on purpose: the store is found and opened on first use.
 
         Args:

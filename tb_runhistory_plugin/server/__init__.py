@@ -24,7 +24,7 @@ __all__ = ["MAX_REQUEST_BYTES", "ROUTES", "RunHistoryApp", "create_app", "serve"
 log = logging.getLogger(__name__)
 
 
-def serve(store: "Store | str", host: str = "127.0.0.1", port: int = 5000, token: str | None = None) -> None:
+def serve(store: Store | str, host: str = "127.0.0.1", port: int = 5000, token: str | None = None) -> None:
     """Serve a store over HTTP until interrupted (werkzeug, one thread per request)."""
     from werkzeug.serving import run_simple
 

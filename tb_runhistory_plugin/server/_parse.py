@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
-from .._types import MetricKind, RecordBatch, ScalarBatch, Status, TERMINAL_STATUSES
+from .._types import TERMINAL_STATUSES, MetricKind, RecordBatch, ScalarBatch, Status
 from .._validate import (
     MAX_STEP,
     check_mapping,

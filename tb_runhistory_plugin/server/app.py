@@ -14,7 +14,8 @@ import logging
 import os
 import re
 import threading
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.routing import Map, Rule
@@ -22,8 +23,7 @@ from werkzeug.wrappers import Request, Response
 
 from .._validate import check_experiment_name, check_file_name, check_name
 from ..errors import InvalidArgumentError, RunHistoryError
-from ..store import Store, open_store
-from ..store import wire
+from ..store import Store, open_store, wire
 from . import _parse as parse
 
 log = logging.getLogger(__name__)
@@ -102,9 +102,7 @@ class RunHistoryApp:
         self._token = token.encode() if token else None
         self.max_request_bytes = max_request_bytes
         # No slash merging or redirects: a file name such as "a//b" must reach the name check, not be rewritten.
-        self.url_map = Map(
-            [Rule(path, methods=[method], endpoint=endpoint) for method, path, endpoint in ROUTES], strict_slashes=False, merge_slashes=False
-        )
+        self.url_map = Map([Rule(path, methods=[method], endpoint=endpoint) for method, path, endpoint in ROUTES], strict_slashes=False, merge_slashes=False)
         self._persistent_batches = "batch_id" in inspect.signature(store.write_metrics).parameters
         self._recent = _RecentBatches()
 
@@ -328,7 +326,7 @@ def _error_response(status: int, kind: str, message: str) -> Response:
     return _json({"error": {"status": status, "type": kind, "message": message}}, status=status)
 
 
-def create_app(store: "Store | str | None" = None, *, token: str | None = None, max_request_bytes: int = MAX_REQUEST_BYTES) -> RunHistoryApp:
+def create_app(store: Store | str | None = None, *, token: str | None = None, max_request_bytes: int = MAX_REQUEST_BYTES) -> RunHistoryApp:
     """The WSGI app for a store (None: $RUNHISTORY_STORE); token None reads $RUNHISTORY_TOKEN, "" turns auth off.
 
     For production WSGI servers, e.g. `waitress-serve --call tb_runhistory_plugin.server:create_app`

@@ -16,7 +16,7 @@ DEFAULT_STORE = "./runhistory"
 STORE_ENV = "RUNHISTORY_STORE"
 
 
-def open_store(uri: "str | os.PathLike[str] | Store | None" = None, *, create: bool = True, **options: Any) -> Store:
+def open_store(uri: str | os.PathLike[str] | Store | None = None, *, create: bool = True, **options: Any) -> Store:
     """Open a store from a URI or path; None means $RUNHISTORY_STORE, else ./runhistory.
 
     Args:
@@ -61,7 +61,7 @@ _opened: dict[str, Store] = {}
 _opened_lock = threading.Lock()
 
 
-def resolve_store(store: "str | os.PathLike[str] | Store | None" = None) -> Store:
+def resolve_store(store: str | os.PathLike[str] | Store | None = None) -> Store:
     """A store from an argument, else $RUNHISTORY_STORE, else ./runhistory; one object per location in a process."""
     if isinstance(store, Store):
         return store

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import abc
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from .._types import (
     ChunkSummaries,
@@ -91,9 +92,7 @@ class Store(abc.ABC):
         """Every run below `run_id`, depth first, parents before their children."""
 
     @abc.abstractmethod
-    def set_run_status(
-        self, run_id: str, status: str, *, end_time: float | None = None, error: str | None = None, traceback: str | None = None
-    ) -> RunInfo:
+    def set_run_status(self, run_id: str, status: str, *, end_time: float | None = None, error: str | None = None, traceback: str | None = None) -> RunInfo:
         """Move a run to a status; ConflictError when it already ended."""
 
     @abc.abstractmethod
@@ -118,9 +117,7 @@ class Store(abc.ABC):
 
     # -- metrics -----------------------------------------------------------
     @abc.abstractmethod
-    def write_metrics(
-        self, scalars: Sequence[ScalarBatch] = (), records: Sequence[RecordBatch] = (), *, batch_id: str | None = None
-    ) -> None:
+    def write_metrics(self, scalars: Sequence[ScalarBatch] = (), records: Sequence[RecordBatch] = (), *, batch_id: str | None = None) -> None:
         """Append points atomically; steps of -1 become the next step of their series.
 
         A `batch_id` that was already applied (remembered for at least a week) makes the call a
@@ -173,7 +170,7 @@ class Store(abc.ABC):
         """
         return None
 
-    def register_pending(self, flush: "Callable[[], Callable[[Sequence[str]], None] | None]") -> None:
+    def register_pending(self, flush: Callable[[], Callable[[Sequence[str]], None] | None]) -> None:
         """Let the tracking layer say how to write what this process buffered for the store (a weak reference)."""
         self._pending = flush
 
@@ -184,10 +181,10 @@ class Store(abc.ABC):
         if flush is not None:
             flush(run_ids)
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional: a store without connections has nothing to release
         """Release connections; the store may not be used afterwards."""
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc_info: object) -> None:

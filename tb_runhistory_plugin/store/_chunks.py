@@ -19,6 +19,7 @@ from ..errors import StoreError
 CHUNK_POINTS = 4096  # points per full chunk
 _SUMMARY_FIELDS = 6  # vmin, vmax, first, last, total, finite
 
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class Chunk:
     """One stored chunk: its position in the series, bounds and packed arrays."""
@@ -153,9 +154,7 @@ def append_chunks(
     ]
 
 
-def history(
-    name: str, rows: list[tuple[int, int, int, bytes, bytes, bytes]], start: int, stop: int, *, run_id: str
-) -> MetricHistory:
+def history(name: str, rows: list[tuple[int, int, int, bytes, bytes, bytes]], start: int, stop: int, *, run_id: str) -> MetricHistory:
     """Assemble points [start, stop) from chunk rows (offset, count, step_min, steps, walls, values) in offset order.
 
     Every chunk is checked against its count and the chunks must tile [start, stop) without a gap:
@@ -182,9 +181,7 @@ def history(
     return MetricHistory(name, steps, walls, vals)
 
 
-def summaries(
-    rows: list[tuple[int, int, int, int, float, float, bytes]], *, run_id: str = "", name: str = "", total: int = 0
-) -> ChunkSummaries:
+def summaries(rows: list[tuple[int, int, int, int, float, float, bytes]], *, run_id: str = "", name: str = "", total: int = 0) -> ChunkSummaries:
     """Assemble ChunkSummaries from rows (offset, count, step_min, step_max, wall_min, wall_max, summary).
 
     The chunks must tile the series' `total` points and each summary must be whole (else StoreError).

@@ -21,7 +21,8 @@ import time
 import urllib.parse
 import uuid
 import weakref
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import requests
 
@@ -86,6 +87,7 @@ class HttpStore(Store):
     def token(self) -> str | None:
         """The bearer token this client sends (so a launched TensorBoard can be given it)."""
         return self._token
+
     def _new_session(self) -> requests.Session:
         session = requests.Session()
         session.headers["User-Agent"] = "tb-runhistory"
@@ -211,9 +213,7 @@ class HttpStore(Store):
     def get_run(self, run_id: str) -> RunInfo:
         return RunInfo(**self._json("GET", f"/runs/{_seg(run_id)}"))
 
-    def _run_query(
-        self, parent_id: str | None, status: Sequence[str] | None, tags: Mapping[str, str | None] | None, text: str | None
-    ) -> dict[str, Any]:
+    def _run_query(self, parent_id: str | None, status: Sequence[str] | None, tags: Mapping[str, str | None] | None, text: str | None) -> dict[str, Any]:
         params: dict[str, Any] = {}
         if parent_id is not None:
             params["parent_id"] = parent_id
@@ -258,9 +258,7 @@ class HttpStore(Store):
     def list_descendants(self, run_id: str) -> list[RunInfo]:
         return [RunInfo(**r) for r in self._json("GET", f"/runs/{_seg(run_id)}/descendants")]
 
-    def set_run_status(
-        self, run_id: str, status: str, *, end_time: float | None = None, error: str | None = None, traceback: str | None = None
-    ) -> RunInfo:
+    def set_run_status(self, run_id: str, status: str, *, end_time: float | None = None, error: str | None = None, traceback: str | None = None) -> RunInfo:
         body = {"status": str(status), "end_time": end_time, "error": error, "traceback": traceback}
         try:
             return RunInfo(**self._json("POST", f"/runs/{_seg(run_id)}/status", body=body))
@@ -289,9 +287,7 @@ class HttpStore(Store):
         self._request("POST", f"/runs/{_seg(run_id)}/properties", body={"properties": dict(properties)})
 
     # -- metrics -----------------------------------------------------------
-    def write_metrics(
-        self, scalars: Sequence[ScalarBatch] = (), records: Sequence[RecordBatch] = (), *, batch_id: str | None = None
-    ) -> None:
+    def write_metrics(self, scalars: Sequence[ScalarBatch] = (), records: Sequence[RecordBatch] = (), *, batch_id: str | None = None) -> None:
         """Upload points in requests of at most ~8 MiB, each applied once however often it is retried.
 
         Atomic per request, not per call once a call needs several requests. After a failed call,

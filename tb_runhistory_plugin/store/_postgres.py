@@ -12,7 +12,8 @@ import hashlib
 import re
 import time
 import urllib.parse
-from typing import Any, Callable, Sequence, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -28,12 +29,12 @@ else:
     _IMPORT_ERROR = None
 
 from .._types import (
+    TERMINAL_STATUSES,
     FileInfo,
     MetricKind,
     RecordBatch,
     RunInfo,
     ScalarBatch,
-    TERMINAL_STATUSES,
     promote_value_type,
 )
 from ..errors import ConflictError, InvalidArgumentError, NotFoundError, StoreError
@@ -91,9 +92,7 @@ class PostgresStore(SQLStore):
 
     def __init__(self, uri: str, *, create: bool = True, schema: str | None = None, pool_size: int = 16) -> None:
         if psycopg is None or psycopg_pool is None:
-            raise InvalidArgumentError(
-                f"store {uri!r} needs psycopg 3 and psycopg_pool: pip install 'tb-runhistory-plugin[postgres]' ({_IMPORT_ERROR})"
-            )
+            raise InvalidArgumentError(f"store {uri!r} needs psycopg 3 and psycopg_pool: pip install 'tb-runhistory-plugin[postgres]' ({_IMPORT_ERROR})")
         self._conninfo, self.schema, self.uri = parse_uri(uri, schema)
         self._pool = psycopg_pool.ConnectionPool(
             self._conninfo,
@@ -110,7 +109,7 @@ class PostgresStore(SQLStore):
         self._migrate(create)
 
     # -- connections -------------------------------------------------------
-    def _configure(self, conn: "psycopg.Connection") -> None:
+    def _configure(self, conn: psycopg.Connection) -> None:
         conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(self.schema)))
 
     def _open_pool(self) -> None:
@@ -127,7 +126,7 @@ class PostgresStore(SQLStore):
                 reason = str(exc).strip()
             raise StoreError(f"cannot connect to PostgreSQL store {self.uri}: {reason}") from None
 
-    def _take(self) -> "psycopg.Connection":
+    def _take(self) -> psycopg.Connection:
         try:
             return self._pool.getconn()
         except psycopg_pool.PoolClosed:
@@ -135,7 +134,7 @@ class PostgresStore(SQLStore):
         except psycopg_pool.PoolTimeout:
             raise StoreError(f"no free PostgreSQL connection to {self.uri} after {_POOL_WAIT:.0f} s") from None
 
-    def _tx(self, fn: Callable[["psycopg.Cursor"], _T], *, retry_broken: bool = True) -> _T:
+    def _tx(self, fn: Callable[[psycopg.Cursor], _T], *, retry_broken: bool = True) -> _T:
         """Run fn(cursor) in one transaction, retried after a lost deadlock and once on a fresh connection
         when a pooled one turns out dead (a database restart): always if fn had not started, else only
         when `retry_broken` (reads and idempotent writes: the commit may have happened)."""
@@ -166,27 +165,25 @@ class PostgresStore(SQLStore):
                 if conn is not None:
                     self._pool.putconn(conn)
 
-    def _read(self, fn: Callable[["psycopg.Cursor"], _T]) -> _T:
+    def _read(self, fn: Callable[[psycopg.Cursor], _T]) -> _T:
         return self._tx(fn)
 
-    def _write(self, fn: Callable[["psycopg.Cursor"], _T], *, idempotent: bool = True) -> _T:
+    def _write(self, fn: Callable[[psycopg.Cursor], _T], *, idempotent: bool = True) -> _T:
         return self._tx(fn, retry_broken=idempotent)
 
-    def _execute(self, handle: "psycopg.Cursor", query: str, args: Sequence[Any] = (), *, binary: bool = False) -> "psycopg.Cursor":
+    def _execute(self, handle: psycopg.Cursor, query: str, args: Sequence[Any] = (), *, binary: bool = False) -> psycopg.Cursor:
         return handle.execute(query, args, binary=binary)
 
     def _migrate(self, create: bool) -> None:
-        def migrated(cur: "psycopg.Cursor") -> bool:
-            cur.execute(
-                "SELECT 1 FROM information_schema.tables WHERE table_schema = %s AND table_name = 'migrations'", (self.schema,)
-            )
+        def migrated(cur: psycopg.Cursor) -> bool:
+            cur.execute("SELECT 1 FROM information_schema.tables WHERE table_schema = %s AND table_name = 'migrations'", (self.schema,))
             return cur.fetchone() is not None
 
         if not create:
             if not self._tx(migrated):
                 raise NotFoundError(f"no run history store at {self.uri}")
 
-        def apply_migrations(cur: "psycopg.Cursor") -> None:
+        def apply_migrations(cur: psycopg.Cursor) -> None:
             # One migrator at a time per schema, even across machines; others wait, then see it done.
             cur.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_key(self.schema),))
             cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema)))
@@ -209,7 +206,7 @@ class PostgresStore(SQLStore):
 
     # -- experiments -------------------------------------------------------
     # -- runs --------------------------------------------------------------
-    def _runs(self, cur: "psycopg.Cursor", query: str, args: Sequence[Any]) -> list[RunInfo]:
+    def _runs(self, cur: psycopg.Cursor, query: str, args: Sequence[Any]) -> list[RunInfo]:
         return self._runs_from_rows(cur, cur.execute(query, args).fetchall())
 
     def list_descendants(self, run_id: str) -> list[RunInfo]:
@@ -218,14 +215,14 @@ class PostgresStore(SQLStore):
         # sequence number, both fixed-width hex, so comparing paths compares those tuples level by level.
         level = "encode(float8send({t}.start_time), 'hex') || lpad(to_hex({t}.seq), 16, '0')"
 
-        def select_descendants(cur: "psycopg.Cursor") -> list[RunInfo]:
+        def select_descendants(cur: psycopg.Cursor) -> list[RunInfo]:
             if cur.execute("SELECT 1 FROM runs WHERE id = %s", (run_id,)).fetchone() is None:
                 raise NotFoundError(f"no run {run_id!r} in store {self.uri}")
             return self._runs(
                 cur,
                 "WITH RECURSIVE tree(id, path) AS ("
-                f" SELECT s.id, ({level.format(t='s')})::text COLLATE \"C\" FROM runs s WHERE s.parent_id = %s"
-                f" UNION ALL SELECT r.id, (tree.path || {level.format(t='r')})::text COLLATE \"C\""
+                f' SELECT s.id, ({level.format(t="s")})::text COLLATE "C" FROM runs s WHERE s.parent_id = %s'
+                f' UNION ALL SELECT r.id, (tree.path || {level.format(t="r")})::text COLLATE "C"'
                 " FROM runs r JOIN tree ON r.parent_id = tree.id)"
                 f" SELECT {RUN_COLUMNS} FROM tree JOIN runs r ON r.id = tree.id ORDER BY tree.path",
                 (run_id,),
@@ -234,16 +231,14 @@ class PostgresStore(SQLStore):
         return self._tx(select_descendants)
 
     # -- metrics -----------------------------------------------------------
-    def write_metrics(
-        self, scalars: Sequence[ScalarBatch] = (), records: Sequence[RecordBatch] = (), *, batch_id: str | None = None
-    ) -> None:
+    def write_metrics(self, scalars: Sequence[ScalarBatch] = (), records: Sequence[RecordBatch] = (), *, batch_id: str | None = None) -> None:
         """Append points atomically; with `batch_id`, a batch id already applied is a no-op."""
         scalars = [b for b in scalars if len(b.steps)]
         records = [b for b in records if b.records]
         if not scalars and not records and batch_id is None:
             return
 
-        def append_batches(cur: "psycopg.Cursor") -> None:
+        def append_batches(cur: psycopg.Cursor) -> None:
             if batch_id is not None:
                 # A concurrent retry of the same batch waits here until the first one commits.
                 cur.execute("INSERT INTO batches VALUES (%s, %s) ON CONFLICT DO NOTHING", (batch_id, time.time()))
@@ -258,9 +253,7 @@ class PostgresStore(SQLStore):
             self._last_prune = time.monotonic()
             self._tx(lambda cur: cur.execute("DELETE FROM batches WHERE applied_at < %s", (time.time() - _BATCH_MEMORY,)))
 
-    def _lock_metrics(
-        self, cur: "psycopg.Cursor", scalars: list[ScalarBatch], records: list[RecordBatch]
-    ) -> dict[tuple[str, str], list[Any]]:
+    def _lock_metrics(self, cur: psycopg.Cursor, scalars: list[ScalarBatch], records: list[RecordBatch]) -> dict[tuple[str, str], list[Any]]:
         """Check the runs, create missing metric rows and lock them all; (run id, name) -> [id, kind, value_type, count, last_step]."""
         wanted: dict[tuple[str, str], tuple[str, str]] = {}  # first kind and description of each series, in call order
         order = [(b.run_id, b.name, MetricKind.SCALAR, b.description) for b in scalars]
@@ -291,7 +284,7 @@ class PostgresStore(SQLStore):
                 raise ConflictError(f"metric {name!r} of run {run_id!r} holds {metrics[run_id, name][1]} data, not {kind} data")
         return metrics
 
-    def _append_scalars(self, cur: "psycopg.Cursor", scalars: list[ScalarBatch], metrics: dict[tuple[str, str], list[Any]]) -> None:
+    def _append_scalars(self, cur: psycopg.Cursor, scalars: list[ScalarBatch], metrics: dict[tuple[str, str], list[Any]]) -> None:
         grouped: dict[tuple[str, str], list[ScalarBatch]] = {}
         for batch in scalars:
             grouped.setdefault((batch.run_id, batch.name), []).append(batch)
@@ -304,7 +297,7 @@ class PostgresStore(SQLStore):
             found = cur.execute(
                 'DELETE FROM chunks c USING unnest(%s::int8[], %s::int8[]) AS t(metric_id, "offset")'
                 ' WHERE c.metric_id = t.metric_id AND c."offset" = t."offset"'
-                ' RETURNING c.metric_id, c.step_min, c.count, c.steps, c.wall_times, c.vals',
+                " RETURNING c.metric_id, c.step_min, c.count, c.steps, c.wall_times, c.vals",
                 (ids, offsets),
                 binary=True,
             ).fetchall()
@@ -322,9 +315,7 @@ class PostgresStore(SQLStore):
                 value_type = promote_value_type(value_type, batch.value_type)
             description = next((b.description for b in batches if b.description), "")
             for c in _chunks.append_chunks(tail, count, steps, walls, values):
-                chunk_rows.append(
-                    (metric_id, c.offset, c.count, c.step_min, c.step_max, c.wall_min, c.wall_max, c.summary, c.steps, c.wall_times, c.values)
-                )
+                chunk_rows.append((metric_id, c.offset, c.count, c.step_min, c.step_max, c.wall_min, c.wall_max, c.summary, c.steps, c.wall_times, c.values))
             updates.append((count + len(steps), value_type, int(steps[-1]), float(values[-1]), float(walls[-1]), description, metric_id))
         with cur.copy(f"COPY chunks {_CHUNK_COLUMNS} FROM STDIN (FORMAT BINARY)") as copy:
             copy.set_types(_CHUNK_TYPES)
@@ -336,7 +327,7 @@ class PostgresStore(SQLStore):
             updates,
         )
 
-    def _append_records(self, cur: "psycopg.Cursor", records: list[RecordBatch], metrics: dict[tuple[str, str], list[Any]]) -> None:
+    def _append_records(self, cur: psycopg.Cursor, records: list[RecordBatch], metrics: dict[tuple[str, str], list[Any]]) -> None:
         grouped: dict[tuple[str, str], list[RecordBatch]] = {}
         for batch in records:
             grouped.setdefault((batch.run_id, batch.name), []).append(batch)
@@ -368,7 +359,7 @@ class PostgresStore(SQLStore):
         check_file_ref(run_id, name)
         info = FileInfo(name, len(data), time.time())
 
-        def upsert_file(cur: "psycopg.Cursor") -> None:
+        def upsert_file(cur: psycopg.Cursor) -> None:
             self._require_run(cur, run_id)
             cur.execute(
                 "INSERT INTO files VALUES (%s, %s, %s, %s, %s) ON CONFLICT (run_id, name)"
@@ -380,9 +371,7 @@ class PostgresStore(SQLStore):
         return info
 
     def read_file(self, run_id: str, name: str) -> bytes:
-        row = self._tx(
-            lambda cur: cur.execute("SELECT data FROM files WHERE run_id = %s AND name = %s", (run_id, name), binary=True).fetchone()
-        )
+        row = self._tx(lambda cur: cur.execute("SELECT data FROM files WHERE run_id = %s AND name = %s", (run_id, name), binary=True).fetchone())
         if row is None:
             raise NotFoundError(f"run {run_id!r} has no file {name!r}")
         return bytes(row[0])

@@ -9,13 +9,13 @@ from __future__ import annotations
 import json
 import re
 import time
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from .._types import NOT_RESPONDING_AFTER, TERMINAL_STATUSES, RunInfo, Status, effective_status
 from .._validate import check_file_name, check_property_value
 from ..errors import InvalidArgumentError, StoreError
 from ._base import ROOTS
-
 
 _SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}")
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 import abc
 import time
 import uuid
-from typing import Any, Callable, Iterator, Mapping, Sequence, TypeVar
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
 
 from .._types import (
     TERMINAL_STATUSES,
@@ -218,9 +219,7 @@ class SQLStore(Store):
         where, args = run_filter(experiment_id, parent_id, status, tags, text, mark=self._MARK, contains=self._CONTAINS)
         return self._read(lambda handle: self._execute(handle, f"SELECT COUNT(*) FROM runs r WHERE {where}", args).fetchone()[0])
 
-    def set_run_status(
-        self, run_id: str, status: str, *, end_time: float | None = None, error: str | None = None, traceback: str | None = None
-    ) -> RunInfo:
+    def set_run_status(self, run_id: str, status: str, *, end_time: float | None = None, error: str | None = None, traceback: str | None = None) -> RunInfo:
         if status not in TERMINAL_STATUSES:
             raise InvalidArgumentError(f"a run can only be moved to {sorted(TERMINAL_STATUSES)}, not {status!r}")
 
@@ -340,8 +339,7 @@ class SQLStore(Store):
             lo, hi = clamp(start, stop, count)
             first = lo - lo % _chunks.CHUNK_POINTS
             query = self._q(
-                'SELECT "offset", count, step_min, steps, wall_times, vals FROM chunks'
-                ' WHERE metric_id = ? AND "offset" >= ? AND "offset" < ? ORDER BY "offset"'
+                'SELECT "offset", count, step_min, steps, wall_times, vals FROM chunks WHERE metric_id = ? AND "offset" >= ? AND "offset" < ? ORDER BY "offset"'
             )
             rows = self._execute(handle, query, (metric_id, first, hi), binary=True).fetchall()
             return _chunks.history(name, rows, lo, hi, run_id=run_id)
@@ -352,8 +350,7 @@ class SQLStore(Store):
         def select_summaries(handle: Any) -> ChunkSummaries:
             metric_id, total = self._metric(handle, run_id, name, (MetricKind.SCALAR,))
             query = self._q(
-                f'SELECT "offset", count, step_min, step_max, wall_min, wall_max, summary FROM chunks{self._SUMMARY_HINT}'
-                ' WHERE metric_id = ? ORDER BY "offset"'
+                f'SELECT "offset", count, step_min, step_max, wall_min, wall_max, summary FROM chunks{self._SUMMARY_HINT} WHERE metric_id = ? ORDER BY "offset"'
             )
             rows = self._execute(handle, query, (metric_id,), binary=True).fetchall()
             return _chunks.summaries(rows, run_id=run_id, name=name, total=total)

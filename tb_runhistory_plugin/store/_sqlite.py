@@ -8,17 +8,18 @@ import struct
 import time
 import urllib.parse
 import uuid
-from typing import Any, Callable, Iterator, Sequence, TypeVar
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 
 from .._types import (
+    TERMINAL_STATUSES,
     FileInfo,
     MetricKind,
     RecordBatch,
     RunInfo,
     ScalarBatch,
-    TERMINAL_STATUSES,
     promote_value_type,
 )
 from ..errors import ConflictError, InvalidArgumentError, NotFoundError, StoreError
@@ -111,9 +112,7 @@ class SQLiteStore(SQLStore):
         try:
             if self.read_only:
                 # mode=ro: this connection cannot write, whatever a bug above it might try.
-                conn = sqlite3.connect(
-                    f"file:{urllib.parse.quote(self.db_path)}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
-                )
+                conn = sqlite3.connect(f"file:{urllib.parse.quote(self.db_path)}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
                 conn.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT}")
                 conn.execute(f"PRAGMA mmap_size={_MMAP_SIZE}")
                 conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # fails now on a file that is no database
@@ -271,21 +270,15 @@ class SQLiteStore(SQLStore):
             if status in TERMINAL_STATUSES:
                 raise ConflictError(f"run {run_id!r} already ended as {status}; it takes no more metrics")
             checked.add(run_id)
-        row = conn.execute(
-            "SELECT id, kind, value_type, count, last_step FROM metrics WHERE run_id = ? AND name = ?", (run_id, name)
-        ).fetchone()
+        row = conn.execute("SELECT id, kind, value_type, count, last_step FROM metrics WHERE run_id = ? AND name = ?", (run_id, name)).fetchone()
         if row is None:
-            cur = conn.execute(
-                "INSERT INTO metrics (run_id, name, kind, description) VALUES (?, ?, ?, ?)", (run_id, name, kind, description)
-            )
+            cur = conn.execute("INSERT INTO metrics (run_id, name, kind, description) VALUES (?, ?, ?, ?)", (run_id, name, kind, description))
             return cur.lastrowid, None, 0, None
         if row[1] != kind:
             raise ConflictError(f"metric {name!r} of run {run_id!r} holds {row[1]} data, not {kind} data")
         return row[0], row[2], row[3], row[4]
 
-    def write_metrics(
-        self, scalars: Sequence[ScalarBatch] = (), records: Sequence[RecordBatch] = (), *, batch_id: str | None = None
-    ) -> None:
+    def write_metrics(self, scalars: Sequence[ScalarBatch] = (), records: Sequence[RecordBatch] = (), *, batch_id: str | None = None) -> None:
         def append_batches(conn: sqlite3.Connection) -> None:
             if batch_id is not None:
                 now = time.time()
@@ -305,9 +298,7 @@ class SQLiteStore(SQLStore):
         self._write(append_batches)
 
     def _append_scalars(self, conn: sqlite3.Connection, batch: ScalarBatch, checked: set[str]) -> None:
-        metric_id, value_type, count, last_step = self._metric_for_write(
-            conn, batch.run_id, batch.name, MetricKind.SCALAR, batch.description, checked
-        )
+        metric_id, value_type, count, last_step = self._metric_for_write(conn, batch.run_id, batch.name, MetricKind.SCALAR, batch.description, checked)
         steps = _chunks.resolve_steps(batch.steps, last_step)
         values = np.asarray(batch.values, dtype=np.float64)
         walls = np.asarray(batch.wall_times, dtype=np.float64)
@@ -323,10 +314,7 @@ class SQLiteStore(SQLStore):
         chunks = _chunks.append_chunks(tail, count, steps, walls, values)
         conn.executemany(
             "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (metric_id, c.offset, c.count, c.step_min, c.step_max, c.wall_min, c.wall_max, c.summary, c.steps, c.wall_times, c.values)
-                for c in chunks
-            ],
+            [(metric_id, c.offset, c.count, c.step_min, c.step_max, c.wall_min, c.wall_max, c.summary, c.steps, c.wall_times, c.values) for c in chunks],
         )
         conn.execute(
             "UPDATE metrics SET count = ?, value_type = ?, last_step = ?, last_value = ?, last_wall_time = ?,"

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -66,9 +67,7 @@ def scalar_batch_from_json(data: Mapping[str, Any]) -> ScalarBatch:
         raise ValueError(f"steps, wall_times and values of {data['name']!r} differ in length: {len(steps)}, {len(walls)}, {len(values)}")
     if data.get("value_type", "float") not in ("bool", "int", "float"):
         raise ValueError(f"value_type must be bool, int or float, got {data.get('value_type')!r}")
-    return ScalarBatch(
-        _text(data["run_id"]), _text(data["name"]), steps, walls, values, data.get("value_type", "float"), _text(data.get("description", ""))
-    )
+    return ScalarBatch(_text(data["run_id"]), _text(data["name"]), steps, walls, values, data.get("value_type", "float"), _text(data.get("description", "")))
 
 
 def record_json(record: Record) -> dict[str, Any]:
@@ -118,9 +117,7 @@ def history_json(history: MetricHistory) -> dict[str, Any]:
 
 def history_from_json(data: Mapping[str, Any]) -> MetricHistory:
     """Parse a MetricHistory."""
-    return MetricHistory(
-        data["name"], decode_array(data["steps"], "<i8"), decode_array(data["wall_times"], "<f8"), decode_array(data["values"], "<f8")
-    )
+    return MetricHistory(data["name"], decode_array(data["steps"], "<i8"), decode_array(data["wall_times"], "<f8"), decode_array(data["values"], "<f8"))
 
 
 _SUMMARY_DTYPES = {f.name: ("<i8" if f.name in ("offsets", "counts", "step_min", "step_max", "finite") else "<f8") for f in dataclasses.fields(ChunkSummaries)}
