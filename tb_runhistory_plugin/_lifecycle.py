@@ -107,8 +107,12 @@ def _on_sigterm(signum: int, frame: Any) -> None:
 
 
 def _at_exit() -> None:
+    global _terminating
     if _terminating:
         return
+    # A SIGTERM from here on (a pool terminating its workers) must not start a second, nested finish that
+    # waits on what this one holds: this one writes everything and the process is ending anyway.
+    _terminating = True
     if _uncaught is not None:
         last = _uncaught.strip().splitlines()[-1]
         status = "Canceled" if last.startswith("KeyboardInterrupt") else "Failed"

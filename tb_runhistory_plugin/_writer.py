@@ -420,7 +420,8 @@ class BackgroundWriter:
 
 
 _writers: weakref.WeakKeyDictionary[Store, BackgroundWriter] = weakref.WeakKeyDictionary()
-_writers_lock = threading.Lock()
+# Reentrant: the SIGTERM handler lists the writers, and it may interrupt this very thread while it holds the lock.
+_writers_lock = threading.RLock()
 
 
 def writer_for(store: Store) -> BackgroundWriter:
@@ -436,7 +437,7 @@ def writer_for(store: Store) -> BackgroundWriter:
 def _after_fork_in_child() -> None:
     # Runs in the child only, while it has a single thread: locks held by the parent's threads are replaced.
     global _writers_lock
-    _writers_lock = threading.Lock()
+    _writers_lock = threading.RLock()
     for writer in list(_writers.values()):
         writer._after_fork()
 

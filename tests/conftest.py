@@ -34,6 +34,31 @@ def _isolated_cwd(tmp_path, monkeypatch):
     monkeypatch.delenv("RUNHISTORY_STORE", raising=False)
 
 
+# Modules whose tests start TensorBoard, a browser, many processes or thousands of requests.
+SLOW_MODULES = frozenset(
+    {
+        "test_durability",
+        "test_demo",
+        "test_e2e_browser",
+        "test_e2e_truth",
+        "test_fork",
+        "test_import_mlflow",
+        "test_launcher",
+        "test_plugin_fuzz",
+        "test_plugin_tensorboard",
+        "test_resources",
+        "test_server_fuzz",
+        "test_threads",
+    }
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.module.__name__.rpartition(".")[2] in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: takes seconds (a real TensorBoard, a browser, many processes); `-m 'not slow'` skips them")
     config.addinivalue_line("markers", "may_skip(reason): a skip that CI accepts, because the machine itself makes the test meaningless")
