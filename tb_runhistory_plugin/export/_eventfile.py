@@ -33,6 +33,7 @@ import struct
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import numpy.typing as npt
@@ -316,6 +317,8 @@ class EventFileWriter:
     writers do. Each writer starts a fresh file: TensorBoard reads all files of a run directory,
     in name order, so a later session simply adds a later file.
     """
+
+    _file: BinaryIO  # written ("xb") by __init__, or read and cut ("r+b") by reopen
 
     def __init__(self, logdir: PathLike, *, wall_time: float | None = None) -> None:
         """Create ``logdir`` if needed and open a new event file in it.
