@@ -33,7 +33,7 @@ import struct
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Self
 
 import numpy as np
 import numpy.typing as npt
@@ -357,7 +357,7 @@ class EventFileWriter:
         self._write(_frame(event_pb2.Event(wall_time=wall, file_version=_FILE_VERSION).SerializeToString()))
 
     @classmethod
-    def reopen(cls, path: PathLike, *, size: int | None = None) -> EventFileWriter:
+    def reopen(cls, path: PathLike, *, size: int | None = None) -> Self:
         """Continue an event file written earlier (by this class), after its first ``size`` bytes.
 
         ``size`` is the file's last known good end (what was flushed when the earlier writer
