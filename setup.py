@@ -71,6 +71,8 @@ setup(
             "mypy>=1.10,<3",
             "types-requests>=2.31,<3",
             "types-PyYAML>=6,<7",
+            "types-psutil>=5.9",
+            "types-protobuf>=4.25",
         ],
         "bench": ["mlflow>=3,<4", "aim>=3.29,<4", "tensorboardX>=2.6,<3"],
     },

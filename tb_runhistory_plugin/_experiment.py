@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins  # `list` inside the class is Experiment.list
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -34,7 +35,7 @@ class Experiment:
         resolved = resolve_store(store)
         return [cls._from_info(info, resolved) for info in resolved.list_experiments()]
 
-    def source_runs(self) -> list[tuple[Store, RunInfo]]:
+    def source_runs(self) -> builtins.list[tuple[Store, RunInfo]]:
         """(store, run) for each top-level run: what exporting or serving this experiment covers."""
         return [(self.store, info) for info in self.store.list_runs(self.id, parent_id=ROOTS)]
 
@@ -65,7 +66,7 @@ class Experiment:
         tags: str | Sequence[str] | Mapping[str, Any] | None = None,
         status: str | Sequence[str] | None = None,
         include_children: bool = False,
-    ) -> list[Run]:
+    ) -> builtins.list[Run]:
         """Runs, newest first, filtered by tags (keys, or key: value) and status."""
         tag_filter: dict[str, str | None]
         if tags is None:

@@ -187,7 +187,7 @@ class Tensorboard:
                     raise InvalidArgumentError(f"cannot create local_root {self.local_root!r}: {exc.strerror or exc}") from None
             try:
                 live = self.sync() if self._has_runs() else 0
-                self._launch()
+                url = self._launch()
             except BaseException:
                 self._cleanup_files()
                 raise
@@ -200,8 +200,8 @@ class Tensorboard:
             import webbrowser
 
             with contextlib.suppress(Exception):
-                webbrowser.open(self.url)
-        return self.url  # type: ignore[return-value]
+                webbrowser.open(url)
+        return url
 
     def stop(self) -> None:
         """Final sync, then stop the sync thread and TensorBoard and free the port; safe to call twice."""
@@ -276,7 +276,8 @@ class Tensorboard:
                 return item.store
         return None
 
-    def _launch(self) -> None:
+    def _launch(self) -> str:
+        assert self.local_root is not None  # start() sets it first
         self._status_dir = tempfile.mkdtemp(prefix="tb-runhistory-launch-")
         status = os.path.join(self._status_dir, "status.json")
         self._log_path = os.path.join(self._status_dir, "tensorboard.log")
@@ -318,12 +319,17 @@ class Tensorboard:
             if result.get("port_in_use"):
                 raise ConflictError(f"port {self.port} on {self.host} is already in use (another TensorBoard?); pass another port, or port=0 for a free one")
             raise RunHistoryError(f"TensorBoard did not start: {result.get('error')}\n{output}".rstrip())
-        self.url = result["url"]
+        url: str = result["url"]
+        self.url = url
         self._children = _descendants(self._proc.pid)
+        return url
 
     def _log_tail(self) -> str:
+        path = self._log_path
+        if path is None:
+            return ""
         try:
-            with open(self._log_path, "rb") as handle:  # type: ignore[arg-type]
+            with open(path, "rb") as handle:
                 return handle.read().decode("utf-8", "replace")[-_LOG_TAIL:]
         except (OSError, TypeError):
             return ""
@@ -334,7 +340,8 @@ class Tensorboard:
             return
         children = self._children or _descendants(proc.pid)
         with contextlib.suppress(OSError):
-            proc.stdin.close()  # type: ignore[union-attr]
+            if proc.stdin is not None:  # always a pipe here
+                proc.stdin.close()
         for child in children:  # the Rust data server would only notice its closed stdin later
             if _alive(child):
                 with contextlib.suppress(psutil.Error):

@@ -84,7 +84,7 @@ class Run:
         tags: Mapping[str, Any] | None,
         description: str | None,
         properties: Mapping[str, Any] | None,
-        logs_dir: str | None,
+        logs_dir: str | os.PathLike[str] | None,
         experiment: Experiment | None = None,
     ) -> Run:
         run_id = new_run_id()

@@ -12,7 +12,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Sequence, Set
 from typing import Any
 
 from .._types import MetricKind, RunInfo, Status
@@ -30,7 +30,7 @@ _STORE_HELP = "store path or URI (default: $RUNHISTORY_STORE, else ./runhistory)
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?)\s*([smhd]?)\s*$")
 _UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
-_STATUS_COLOURS = {
+_STATUS_COLOURS: dict[str, str] = {  # keyed by str: RunInfo.status is a plain string
     Status.COMPLETED: "32",
     Status.FAILED: "31",
     Status.CANCELED: "33",
@@ -185,7 +185,9 @@ def _run_json(info: RunInfo) -> dict[str, Any]:
 
 def _ls(store: Store, args: argparse.Namespace) -> int:
     experiments = [store.get_experiment(args.experiment)] if args.experiment else store.list_experiments()
-    listing = [{"id": exp.id, "name": exp.name, "created_at": exp.created_at, "runs": _tree(store, exp.id, ROOTS, args.depth)} for exp in experiments]
+    listing: list[dict[str, Any]] = [
+        {"id": exp.id, "name": exp.name, "created_at": exp.created_at, "runs": _tree(store, exp.id, ROOTS, args.depth)} for exp in experiments
+    ]
     if args.json:
         _print_json(listing)
         return EXIT_OK
@@ -508,11 +510,11 @@ def _number(value: float | None) -> str:
     return f"{value:.6g}" if isinstance(value, float) else str(value)
 
 
-def _bytes(size: int) -> str:
+def _bytes(size: float) -> str:
     for unit in ("B", "KB", "MB", "GB"):
         if size < 1024 or unit == "GB":
             return f"{size:,} {unit}" if unit == "B" else f"{size:,.1f} {unit}"
-        size /= 1024  # type: ignore[assignment]
+        size /= 1024
     raise AssertionError("unreachable")
 
 
@@ -520,7 +522,7 @@ def _visible_len(text: str) -> int:
     return len(re.sub(r"\x1b\[[0-9;]*m", "", text))
 
 
-def _table(rows: Sequence[Sequence[str]], *, header: Sequence[str] | None = None, right: set[int] = frozenset(), indent: int = 0) -> None:  # type: ignore[assignment]
+def _table(rows: Sequence[Sequence[str]], *, header: Sequence[str] | None = None, right: Set[int] = frozenset(), indent: int = 0) -> None:
     """Print rows as aligned columns (numbers right-aligned), with an optional header line."""
     lines = ([list(header)] if header else []) + [list(row) for row in rows]
     widths = [max(_visible_len(line[i]) for line in lines) for i in range(len(lines[0]))]

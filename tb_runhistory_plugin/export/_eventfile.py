@@ -31,6 +31,7 @@ import socket
 import struct
 import time
 from pathlib import Path
+from typing import BinaryIO, Self
 
 import numpy as np
 import numpy.typing as npt
@@ -229,6 +230,8 @@ class EventFileWriter:
     in name order, so a later session simply adds a later file.
     """
 
+    _file: BinaryIO  # written ("xb") by __init__, or read and cut ("r+b") by reopen
+
     def __init__(self, logdir: PathLike, *, wall_time: float | None = None) -> None:
         """Create ``logdir`` if needed and open a new event file in it.
 
@@ -266,7 +269,7 @@ class EventFileWriter:
         self._write(_frame(event_pb2.Event(wall_time=wall, file_version=_FILE_VERSION).SerializeToString()))
 
     @classmethod
-    def reopen(cls, path: PathLike, *, size: int | None = None) -> EventFileWriter:
+    def reopen(cls, path: PathLike, *, size: int | None = None) -> Self:
         """Continue an event file written earlier (by this class), after its first ``size`` bytes.
 
         ``size`` is the file's last known good end (what was flushed when the earlier writer

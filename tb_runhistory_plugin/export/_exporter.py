@@ -102,7 +102,7 @@ class _EventFile(EventFileWriter):
     def _opened(self) -> None:
         self.descriptions = {}
 
-    def _first_scalar_event(self, tag, step, wall_time, value):  # type: ignore[no-untyped-def]
+    def _first_scalar_event(self, tag: str, step: np.int64, wall_time: np.float64, value: np.float32) -> bytes:
         data = super()._first_scalar_event(tag, step, wall_time, value)
         description = self.descriptions.get(tag)
         if not description:
@@ -575,7 +575,7 @@ def _parents_first(ordered: Mapping[str, tuple[Store, RunInfo]]) -> list[tuple[S
         if run_id in placed or run_id in trail:
             return
         run_store, info = ordered[run_id]
-        if info.parent_id in ordered:
+        if info.parent_id is not None and info.parent_id in ordered:
             place(info.parent_id, trail | {run_id})
         placed.add(run_id)
         result.append((run_store, info))

@@ -35,7 +35,7 @@ from .._types import RunInfo, Status
 
 HParamValue = bool | float | str
 
-_STATUS = {
+_STATUS: dict[str, int] = {  # keyed by str: the statuses read back from a store are plain strings
     Status.COMPLETED: api_pb2.STATUS_SUCCESS,
     Status.FAILED: api_pb2.STATUS_FAILURE,
     Status.CANCELED: api_pb2.STATUS_FAILURE,
@@ -107,8 +107,8 @@ def experiment(sessions: Iterable[Mapping[str, HParamValue]], metric_tags: Itera
             info.domain_discrete.extend(sorted(set(seen)))
         elif all(isinstance(v, float) for v in seen):
             info.type = api_pb2.DATA_TYPE_FLOAT64
-            info.domain_interval.min_value = min(seen)  # type: ignore[type-var]
-            info.domain_interval.max_value = max(seen)  # type: ignore[type-var]
+            info.domain_interval.min_value = min(map(float, seen))
+            info.domain_interval.max_value = max(map(float, seen))
         else:
             info.type = api_pb2.DATA_TYPE_STRING
             info.domain_discrete.extend(sorted({str(v) for v in seen}))

@@ -200,7 +200,7 @@ class _Importer:
                 self._read_own_images(path, images, data)
             else:
                 self._read_file(path, data)
-        if data.exact:
+        if data.exact and isinstance(manifest, dict):  # exact is set only for a manifest dict, above
             self._read_sidecar(node, manifest, images, data)
         return data
 

@@ -32,4 +32,5 @@ def changes_route(plugin: Any, request: Any) -> Any:
     """GET /changes?experiment=ID[&since=TOKEN] (see http_api.md)."""
     p = Params(request.args)
     experiment = p.text("experiment", required=True)
+    assert experiment is not None  # required=True raised InvalidArgumentError otherwise
     return respond_json(request, changes_impl(plugin._store(), experiment, p.text("since")))

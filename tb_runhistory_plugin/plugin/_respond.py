@@ -15,11 +15,13 @@ import gzip
 import json
 import math
 import re
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 from tensorboard.backend import http_util
 
+_orjson: ModuleType | None
 try:  # optional accelerator
     import orjson as _orjson
 except ImportError:  # pragma: no cover - depends on the environment

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypedDict
 
 from .._types import ExperimentInfo, MetricInfo, MetricKind, RunInfo, Status
 from ..errors import InvalidArgumentError, NotFoundError
@@ -96,6 +96,15 @@ def _last_activity(store: Store, exp: ExperimentInfo, total: int) -> float:
 
 
 # -- /runs --------------------------------------------------------------------
+class _RunFilter(TypedDict):
+    """The filters Store.list_runs and Store.count_runs share."""
+
+    parent_id: str | None
+    status: list[str] | None
+    tags: dict[str, str | None] | None
+    text: str | None
+
+
 def runs_impl(
     store: Store,
     *,
@@ -123,7 +132,7 @@ def runs_impl(
         if experiment is not None and experiment not in (exp.id, exp.name):
             raise InvalidArgumentError(f"run {parent!r} belongs to experiment {exp.name!r}, not {experiment!r}")
         parent_id = parent
-    query = {"parent_id": parent_id, "status": list(statuses) or None, "tags": dict(tags) if tags else None, "text": text or None}
+    query: _RunFilter = {"parent_id": parent_id, "status": list(statuses) or None, "tags": dict(tags) if tags else None, "text": text or None}
     total = store.count_runs(exp.id, **query)
     if descending:
         # The store lists oldest first: the newest page is taken from the end and reversed.
@@ -152,7 +161,7 @@ def run_impl(store: Store, run_id: str) -> dict[str, Any]:
     """Everything about one run: details, ancestors, metrics (kind, count, last point), files."""
     info = store.get_run(run_id)
     exp = store.get_experiment(info.experiment_id)
-    ancestors = []
+    ancestors: list[dict[str, Any]] = []
     parent_id = info.parent_id
     while parent_id is not None and len(ancestors) < _MAX_DEPTH:
         parent = store.get_run(parent_id)
@@ -210,8 +219,8 @@ def sweep_impl(store: Store, parent_id: str, *, limit: int = DEFAULT_SWEEP, offs
             if info.kind == MetricKind.SCALAR:
                 put(row, "scalar", info.name, info.last_value, "param" if info.count == 1 else "metric")
             elif info.kind == MetricKind.TABLE and info.count == 1:
-                for column, value in _single_row(store, child.id, info.name).items():
-                    put(row, "row", f"{info.name}/{column}", value)
+                for table_column, value in _single_row(store, child.id, info.name).items():
+                    put(row, "row", f"{info.name}/{table_column}", value)
         cells.append(row)
     order = sorted(columns.values(), key=lambda c: (c["kind"] == "metric", _SOURCE_ORDER[c["source"]], c["name"]))
     for column in order:

@@ -217,7 +217,9 @@ class RunHistoryPlugin(base_plugin.TBPlugin):
 
     @staticmethod
     def _run_and_metric(p: Params) -> tuple[str, str]:
-        return p.name("run", "run id", required=True), p.name("name", "metric name", required=True)
+        run_id, name = p.name("run", "run id", required=True), p.name("name", "metric name", required=True)
+        assert run_id is not None and name is not None  # required=True raised InvalidArgumentError otherwise
+        return run_id, name
 
     def _series_args(self, p: Params) -> dict[str, Any]:
         return {

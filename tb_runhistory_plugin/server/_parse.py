@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 
@@ -55,6 +55,10 @@ def parse_json(data: str | bytes, what: str) -> Any:
 
 
 # -- body fields ---------------------------------------------------------------
+@overload
+def name(body: Mapping[str, Any], key: str, what: str, *, optional: Literal[False] = False) -> str: ...
+@overload
+def name(body: Mapping[str, Any], key: str, what: str, *, optional: bool) -> str | None: ...
 def name(body: Mapping[str, Any], key: str, what: str, *, optional: bool = False) -> str | None:
     """A name or id (check_name); None when optional and absent or null."""
     value = body.get(key)
@@ -77,6 +81,10 @@ def any_text(value: Any, what: str) -> str | None:
     return check_unicode(value, what)
 
 
+@overload
+def number(value: Any, what: str, *, optional: Literal[False] = False) -> float: ...
+@overload
+def number(value: Any, what: str, *, optional: bool) -> float | None: ...
 def number(value: Any, what: str, *, optional: bool = False) -> float | None:
     """A finite JSON number (not a bool, NaN, an infinity or 1e400)."""
     if value is None and optional:
@@ -124,6 +132,10 @@ def ending_status(value: Any) -> str:
 
 
 # -- query parameters ----------------------------------------------------------
+@overload
+def int_arg(args: Any, key: str, default: int, *, maximum: int = INT64_MAX) -> int: ...
+@overload
+def int_arg(args: Any, key: str, default: None, *, maximum: int = INT64_MAX) -> int | None: ...
 def int_arg(args: Any, key: str, default: int | None, *, maximum: int = INT64_MAX) -> int | None:
     """A non-negative integer query parameter, at most `maximum`."""
     value = args.get(key)
@@ -138,6 +150,10 @@ def int_arg(args: Any, key: str, default: int | None, *, maximum: int = INT64_MA
     return number_
 
 
+@overload
+def position_arg(args: Any, key: str, default: int) -> int: ...
+@overload
+def position_arg(args: Any, key: str, default: None) -> int | None: ...
 def position_arg(args: Any, key: str, default: int | None) -> int | None:
     """A point index (start/stop of a read)."""
     return int_arg(args, key, default, maximum=MAX_STEP)

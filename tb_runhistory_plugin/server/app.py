@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
@@ -116,7 +116,7 @@ class RunHistoryApp:
             response = _error_response(413, "PayloadTooLargeError", f"request body over the limit of {self.max_request_bytes} bytes")
         except HTTPException as exc:
             response = _error_response(exc.code or 500, type(exc).__name__, exc.description or exc.name)
-            if exc.code == 405 and exc.valid_methods:
+            if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
                 response.headers["Allow"] = ", ".join(exc.valid_methods)
         except Exception:  # noqa: BLE001 - any bug becomes a JSON 500, with the traceback in the log
             log.exception("run history server: %s %s failed", request.method, request.path)

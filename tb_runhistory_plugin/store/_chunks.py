@@ -199,7 +199,7 @@ def summaries(rows: list[tuple[int, int, int, int, float, float, bytes]], *, run
         raise _damaged(run_id, name, expected, f"is missing (the series has {total} points)")
     if not rows:
         empty_i, empty_f = np.empty(0, np.int64), np.empty(0, np.float64)
-        return ChunkSummaries(empty_i, empty_i, empty_i, empty_i, empty_f, empty_f, *([empty_f] * 5), empty_i)
+        return ChunkSummaries(empty_i, empty_i, empty_i, empty_i, empty_f, empty_f, empty_f, empty_f, empty_f, empty_f, empty_f, empty_i)
     cols = list(zip(*rows))
     packed = np.frombuffer(b"".join(cols[6]), "<f8").reshape(-1, _SUMMARY_FIELDS)
     return ChunkSummaries(

@@ -34,7 +34,13 @@ class Pool(Generic[_C]):
         self.opened = 0  # connections open now (checked out or idle), for tests and diagnostics
         # Connections must not cross fork(): a forked child forgets the parent's and opens its own.
         ref = weakref.ref(self)
-        os.register_at_fork(after_in_child=lambda: (pool := ref()) is not None and pool._forget())
+
+        def forget_in_child() -> None:
+            pool = ref()
+            if pool is not None:
+                pool._forget()
+
+        os.register_at_fork(after_in_child=forget_in_child)
 
     def take(self) -> _C:
         """An idle connection, or a new one."""

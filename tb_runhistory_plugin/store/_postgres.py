@@ -23,8 +23,7 @@ try:
     from psycopg import errors as pg_errors
     from psycopg import sql
 except ImportError as _exc:  # pragma: no cover - exercised only without the extra
-    psycopg = psycopg_pool = None
-    _IMPORT_ERROR: ImportError | None = _exc
+    _IMPORT_ERROR: ImportError | None = _exc  # the names above stay unbound: __init__ refuses first
 else:
     _IMPORT_ERROR = None
 
@@ -91,7 +90,7 @@ class PostgresStore(SQLStore):
     _ROW_LOCKS = True
 
     def __init__(self, uri: str, *, create: bool = True, schema: str | None = None, pool_size: int = 16) -> None:
-        if psycopg is None or psycopg_pool is None:
+        if _IMPORT_ERROR is not None:
             raise InvalidArgumentError(f"store {uri!r} needs psycopg 3 and psycopg_pool: pip install 'tb-runhistory-plugin[postgres]' ({_IMPORT_ERROR})")
         self._conninfo, self.schema, self.uri = parse_uri(uri, schema)
         self._pool = psycopg_pool.ConnectionPool(
@@ -142,7 +141,7 @@ class PostgresStore(SQLStore):
         while True:
             attempt += 1
             conn = self._take()
-            started = False
+            started = given_back = False
             try:
                 with conn.transaction():
                     started = True
@@ -155,14 +154,14 @@ class PostgresStore(SQLStore):
                 if not (conn.broken and attempt == 1 and (retry_broken or not started)):
                     raise StoreError(f"PostgreSQL store {self.uri}: {exc}") from exc
                 self._pool.putconn(conn)  # discarded: it is broken
-                conn = None
+                given_back = True
                 self._pool.check()  # its idle siblings likely died with it
             except psycopg.DataError as exc:
                 raise InvalidArgumentError(f"PostgreSQL store {self.uri} refused a value: {exc}") from exc
             except psycopg.Error as exc:
                 raise StoreError(f"PostgreSQL store {self.uri}: {exc}") from exc
             finally:
-                if conn is not None:
+                if not given_back:
                     self._pool.putconn(conn)
 
     def _read(self, fn: Callable[[psycopg.Cursor], _T]) -> _T:
@@ -256,12 +255,12 @@ class PostgresStore(SQLStore):
     def _lock_metrics(self, cur: psycopg.Cursor, scalars: list[ScalarBatch], records: list[RecordBatch]) -> dict[tuple[str, str], list[Any]]:
         """Check the runs, create missing metric rows and lock them all; (run id, name) -> [id, kind, value_type, count, last_step]."""
         wanted: dict[tuple[str, str], tuple[str, str]] = {}  # first kind and description of each series, in call order
-        order = [(b.run_id, b.name, MetricKind.SCALAR, b.description) for b in scalars]
+        order: list[tuple[str, str, str, str]] = [(b.run_id, b.name, MetricKind.SCALAR, b.description) for b in scalars]
         order += [(b.run_id, b.name, b.kind, b.description) for b in records]
         for run_id, name, kind, description in order:
             wanted.setdefault((run_id, name), (str(kind), description))
         run_ids = list(dict.fromkeys(run_id for run_id, *_ in order))
-        statuses = dict(cur.execute("SELECT id, status FROM runs WHERE id = ANY(%s) ORDER BY id FOR KEY SHARE", (sorted(run_ids),)).fetchall())
+        statuses: dict[str, str] = dict(cur.execute("SELECT id, status FROM runs WHERE id = ANY(%s) ORDER BY id FOR KEY SHARE", (sorted(run_ids),)).fetchall())
         for run_id in run_ids:
             if run_id not in statuses:
                 raise NotFoundError(f"no run {run_id!r} in store {self.uri}")

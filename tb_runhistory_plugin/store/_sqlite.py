@@ -273,6 +273,7 @@ class SQLiteStore(SQLStore):
         row = conn.execute("SELECT id, kind, value_type, count, last_step FROM metrics WHERE run_id = ? AND name = ?", (run_id, name)).fetchone()
         if row is None:
             cur = conn.execute("INSERT INTO metrics (run_id, name, kind, description) VALUES (?, ?, ?, ?)", (run_id, name, kind, description))
+            assert cur.lastrowid is not None  # set by every INSERT that succeeded
             return cur.lastrowid, None, 0, None
         if row[1] != kind:
             raise ConflictError(f"metric {name!r} of run {run_id!r} holds {row[1]} data, not {kind} data")
@@ -291,9 +292,9 @@ class SQLiteStore(SQLStore):
             for batch in scalars:
                 if len(batch.steps):
                     self._append_scalars(conn, batch, checked)
-            for batch in records:
-                if batch.records:
-                    self._append_records(conn, batch, checked)
+            for record_batch in records:
+                if record_batch.records:
+                    self._append_records(conn, record_batch, checked)
 
         self._write(append_batches)
 
