@@ -15,8 +15,6 @@ import urllib.parse
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-import numpy as np
-
 try:
     import psycopg
     import psycopg_pool
@@ -27,31 +25,19 @@ except ImportError as _exc:  # pragma: no cover - exercised only without the ext
 else:
     _IMPORT_ERROR = None
 
-from .._types import (
-    TERMINAL_STATUSES,
-    FileInfo,
-    MetricKind,
-    RecordBatch,
-    RunInfo,
-    ScalarBatch,
-    promote_value_type,
-)
-from ..errors import ConflictError, InvalidArgumentError, NotFoundError, StoreError
-from . import _chunks
+from ..errors import InvalidArgumentError, NotFoundError, StoreError
 from ._postgres_schema import MIGRATIONS
-from ._sql import RUN_COLUMNS, check_file_ref, record_json
-from ._sql_store import SQLStore
+from ._sql_store import INSERT_COLUMNS, SQLStore
 
 DEFAULT_SCHEMA = "runhistory"
 _SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 _CONNECT_TIMEOUT = 10  # seconds to reach the server
 _POOL_WAIT = 60.0  # seconds a thread waits for a free connection before StoreError
 _DEADLOCK_RETRIES = 5  # attempts of a transaction that lost a deadlock or serialization race
-_BATCH_MEMORY = 7 * 86_400.0  # seconds a write_metrics batch id is remembered
-_PRUNE_EVERY = 600.0  # seconds between prunes of old batch ids
-_CHUNK_COLUMNS = '(metric_id, "offset", count, step_min, step_max, wall_min, wall_max, summary, steps, wall_times, vals)'
-_CHUNK_TYPES = ["int8", "int8", "int4", "int8", "int8", "float8", "float8", "bytea", "bytea", "bytea", "bytea"]
-_RECORD_TYPES = ["int8", "int8", "int8", "float8", "text", "bytea"]
+_COPY_TYPES = {  # types of INSERT_COLUMNS, for binary COPY
+    "chunks": ["int8", "int8", "int4", "int8", "int8", "float8", "float8", "bytea", "bytea", "bytea", "bytea"],
+    "records": ["int8", "int8", "int8", "float8", "text", "bytea"],
+}
 _T = TypeVar("_T")
 
 
@@ -103,7 +89,6 @@ class PostgresStore(SQLStore):
             name=self.uri,
             open=False,
         )
-        self._last_prune = 0.0
         self._open_pool()
         self._migrate(create)
 
@@ -203,177 +188,34 @@ class PostgresStore(SQLStore):
         """Close the store's connections."""
         self._pool.close()
 
-    # -- experiments -------------------------------------------------------
-    # -- runs --------------------------------------------------------------
-    def _runs(self, cur: psycopg.Cursor, query: str, args: Sequence[Any]) -> list[RunInfo]:
-        return self._runs_from_rows(cur, cur.execute(query, args).fetchall())
-
-    def list_descendants(self, run_id: str) -> list[RunInfo]:
-        # Depth first, siblings by (start time, creation order), as SQLite: each level of the path is
-        # the start time's IEEE bits (ordered like the time for positive times) and the run's
-        # sequence number, both fixed-width hex, so comparing paths compares those tuples level by level.
-        level = "encode(float8send({t}.start_time), 'hex') || lpad(to_hex({t}.seq), 16, '0')"
-
-        def select_descendants(cur: psycopg.Cursor) -> list[RunInfo]:
-            if cur.execute("SELECT 1 FROM runs WHERE id = %s", (run_id,)).fetchone() is None:
-                raise NotFoundError(f"no run {run_id!r} in store {self.uri}")
-            return self._runs(
-                cur,
-                "WITH RECURSIVE tree(id, path) AS ("
-                f' SELECT s.id, ({level.format(t="s")})::text COLLATE "C" FROM runs s WHERE s.parent_id = %s'
-                f' UNION ALL SELECT r.id, (tree.path || {level.format(t="r")})::text COLLATE "C"'
-                " FROM runs r JOIN tree ON r.parent_id = tree.id)"
-                f" SELECT {RUN_COLUMNS} FROM tree JOIN runs r ON r.id = tree.id ORDER BY tree.path",
-                (run_id,),
-            )
-
-        return self._tx(select_descendants)
-
-    # -- metrics -----------------------------------------------------------
-    def write_metrics(self, scalars: Sequence[ScalarBatch] = (), records: Sequence[RecordBatch] = (), *, batch_id: str | None = None) -> None:
-        """Append points atomically; with `batch_id`, a batch id already applied is a no-op."""
-        scalars = [b for b in scalars if len(b.steps)]
-        records = [b for b in records if b.records]
-        if not scalars and not records and batch_id is None:
-            return
-
-        def append_batches(cur: psycopg.Cursor) -> None:
-            if batch_id is not None:
-                # A concurrent retry of the same batch waits here until the first one commits.
-                cur.execute("INSERT INTO batches VALUES (%s, %s) ON CONFLICT DO NOTHING", (batch_id, time.time()))
-                if cur.rowcount == 0:
-                    return
-            metrics = self._lock_metrics(cur, scalars, records)
-            self._append_scalars(cur, scalars, metrics)
-            self._append_records(cur, records, metrics)
-
-        self._tx(append_batches, retry_broken=batch_id is not None)
-        if batch_id is not None and time.monotonic() - self._last_prune > _PRUNE_EVERY:
-            self._last_prune = time.monotonic()
-            self._tx(lambda cur: cur.execute("DELETE FROM batches WHERE applied_at < %s", (time.time() - _BATCH_MEMORY,)))
-
-    def _lock_metrics(self, cur: psycopg.Cursor, scalars: list[ScalarBatch], records: list[RecordBatch]) -> dict[tuple[str, str], list[Any]]:
-        """Check the runs, create missing metric rows and lock them all; (run id, name) -> [id, kind, value_type, count, last_step]."""
-        wanted: dict[tuple[str, str], tuple[str, str]] = {}  # first kind and description of each series, in call order
-        order: list[tuple[str, str, str, str]] = [(b.run_id, b.name, MetricKind.SCALAR, b.description) for b in scalars]
-        order += [(b.run_id, b.name, b.kind, b.description) for b in records]
-        for run_id, name, kind, description in order:
-            wanted.setdefault((run_id, name), (str(kind), description))
-        run_ids = list(dict.fromkeys(run_id for run_id, *_ in order))
-        statuses: dict[str, str] = dict(cur.execute("SELECT id, status FROM runs WHERE id = ANY(%s) ORDER BY id FOR KEY SHARE", (sorted(run_ids),)).fetchall())
-        for run_id in run_ids:
-            if run_id not in statuses:
-                raise NotFoundError(f"no run {run_id!r} in store {self.uri}")
-            if statuses[run_id] in TERMINAL_STATUSES:
-                raise ConflictError(f"run {run_id!r} already ended as {statuses[run_id]}; it takes no more metrics")
-        keys = sorted(wanted)
-        cur.executemany(
-            "INSERT INTO metrics (run_id, name, kind, description) VALUES (%s, %s, %s, %s) ON CONFLICT (run_id, name) DO NOTHING",
-            [(run_id, name, *wanted[run_id, name]) for run_id, name in keys],
-        )
-        rows = cur.execute(
+    # -- what differs in writing metrics ---------------------------------------
+    def _select_metrics(self, handle: psycopg.Cursor, keys: list[tuple[str, str]]) -> dict[tuple[str, str], list[Any]]:
+        rows = handle.execute(
             "SELECT m.run_id, m.name, m.id, m.kind, m.value_type, m.count, m.last_step FROM metrics m"
             " JOIN unnest(%s::text[], %s::text[]) AS k(run_id, name) ON m.run_id = k.run_id AND m.name = k.name"
             " ORDER BY m.run_id, m.name FOR UPDATE OF m",
             ([k[0] for k in keys], [k[1] for k in keys]),
         ).fetchall()
-        metrics = {(r[0], r[1]): list(r[2:]) for r in rows}
-        for run_id, name, kind, _ in order:
-            if metrics[run_id, name][1] != kind:
-                raise ConflictError(f"metric {name!r} of run {run_id!r} holds {metrics[run_id, name][1]} data, not {kind} data")
-        return metrics
+        return {(r[0], r[1]): list(r[2:]) for r in rows}
 
-    def _append_scalars(self, cur: psycopg.Cursor, scalars: list[ScalarBatch], metrics: dict[tuple[str, str], list[Any]]) -> None:
-        grouped: dict[tuple[str, str], list[ScalarBatch]] = {}
-        for batch in scalars:
-            grouped.setdefault((batch.run_id, batch.name), []).append(batch)
-        if not grouped:
-            return
-        tails = {(m[0], m[3] - m[3] % _chunks.CHUNK_POINTS) for m in (metrics[k] for k in grouped) if m[3] % _chunks.CHUNK_POINTS}
-        tail_rows: dict[int, tuple] = {}
-        if tails:
-            ids, offsets = [t[0] for t in tails], [t[1] for t in tails]
-            found = cur.execute(
-                'DELETE FROM chunks c USING unnest(%s::int8[], %s::int8[]) AS t(metric_id, "offset")'
-                ' WHERE c.metric_id = t.metric_id AND c."offset" = t."offset"'
-                " RETURNING c.metric_id, c.step_min, c.count, c.steps, c.wall_times, c.vals",
-                (ids, offsets),
-                binary=True,
-            ).fetchall()
-            tail_rows = {row[0]: row[1:] for row in found}
-        chunk_rows, updates = [], []
-        for key, batches in grouped.items():
-            metric_id, _, value_type, count, last_step = metrics[key]
-            partial = count % _chunks.CHUNK_POINTS
-            tail = _chunks.tail(tail_rows.get(metric_id), count - partial, partial, run_id=key[0], name=key[1]) if partial else None
-            # Resolving auto steps over the concatenation equals resolving batch after batch.
-            steps = _chunks.resolve_steps(np.concatenate([np.asarray(b.steps, np.int64) for b in batches]), last_step)
-            walls = np.concatenate([np.asarray(b.wall_times, np.float64) for b in batches])
-            values = np.concatenate([np.asarray(b.values, np.float64) for b in batches])
-            for batch in batches:
-                value_type = promote_value_type(value_type, batch.value_type)
-            description = next((b.description for b in batches if b.description), "")
-            for c in _chunks.append_chunks(tail, count, steps, walls, values):
-                chunk_rows.append((metric_id, c.offset, c.count, c.step_min, c.step_max, c.wall_min, c.wall_max, c.summary, c.steps, c.wall_times, c.values))
-            updates.append((count + len(steps), value_type, int(steps[-1]), float(values[-1]), float(walls[-1]), description, metric_id))
-        with cur.copy(f"COPY chunks {_CHUNK_COLUMNS} FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types(_CHUNK_TYPES)
-            for row in chunk_rows:
-                copy.write_row(row)
-        cur.executemany(
-            "UPDATE metrics SET count = %s, value_type = %s, last_step = %s, last_value = %s, last_wall_time = %s,"
-            " description = CASE WHEN description = '' THEN %s ELSE description END WHERE id = %s",
-            updates,
-        )
+    def _take_tails(self, handle: psycopg.Cursor, tails: list[tuple[int, int]]) -> dict[int, tuple]:
+        # One statement for every series the write extends, not one round trip each.
+        found = handle.execute(
+            'DELETE FROM chunks c USING unnest(%s::int8[], %s::int8[]) AS t(metric_id, "offset")'
+            ' WHERE c.metric_id = t.metric_id AND c."offset" = t."offset"'
+            " RETURNING c.metric_id, c.step_min, c.count, c.steps, c.wall_times, c.vals",
+            ([t[0] for t in tails], [t[1] for t in tails]),
+            binary=True,
+        ).fetchall()
+        return {row[0]: tuple(row[1:]) for row in found}
 
-    def _append_records(self, cur: psycopg.Cursor, records: list[RecordBatch], metrics: dict[tuple[str, str], list[Any]]) -> None:
-        grouped: dict[tuple[str, str], list[RecordBatch]] = {}
-        for batch in records:
-            grouped.setdefault((batch.run_id, batch.name), []).append(batch)
-        if not grouped:
-            return
-        rows, updates = [], []
-        for key, batches in grouped.items():
-            metric_id, _, _, count, last_step = metrics[key]
-            recs = [rec for b in batches for rec in b.records]
-            steps = _chunks.resolve_steps(np.array([r.step for r in recs], dtype=np.int64), last_step)
-            rows += [
-                (metric_id, count + i, int(step), float(rec.wall_time), record_json(rec.meta, key[0], key[1]), rec.data)
-                for i, (step, rec) in enumerate(zip(steps, recs))
-            ]
-            description = next((b.description for b in batches if b.description), "")
-            updates.append((count + len(recs), int(steps[-1]), float(recs[-1].wall_time), description, metric_id))
-        with cur.copy("COPY records (metric_id, idx, step, wall_time, meta, data) FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types(_RECORD_TYPES)
-            for row in rows:
-                copy.write_row(row)
-        cur.executemany(
-            "UPDATE metrics SET count = %s, last_step = %s, last_wall_time = %s,"
-            " description = CASE WHEN description = '' THEN %s ELSE description END WHERE id = %s",
-            updates,
-        )
-
-    # -- files -------------------------------------------------------------
-    def put_file(self, run_id: str, name: str, data: bytes) -> FileInfo:
-        check_file_ref(run_id, name)
-        info = FileInfo(name, len(data), time.time())
-
-        def upsert_file(cur: psycopg.Cursor) -> None:
-            self._require_run(cur, run_id)
-            cur.execute(
-                "INSERT INTO files VALUES (%s, %s, %s, %s, %s) ON CONFLICT (run_id, name)"
-                " DO UPDATE SET size = EXCLUDED.size, created_at = EXCLUDED.created_at, data = EXCLUDED.data",
-                (run_id, name, info.size, info.created_at, bytes(data)),
-            )
-
-        self._tx(upsert_file)
-        return info
-
-    def read_file(self, run_id: str, name: str) -> bytes:
-        row = self._tx(lambda cur: cur.execute("SELECT data FROM files WHERE run_id = %s AND name = %s", (run_id, name), binary=True).fetchone())
-        if row is None:
-            raise NotFoundError(f"run {run_id!r} has no file {name!r}")
-        return bytes(row[0])
+    def _insert_rows(self, handle: psycopg.Cursor, table: str, rows: list[tuple]) -> None:
+        # COPY (binary): the fastest way in, and blobs need no escaping.
+        if rows:
+            with handle.copy(f"COPY {table} ({', '.join(INSERT_COLUMNS[table])}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(_COPY_TYPES[table])
+                for row in rows:
+                    copy.write_row(row)
 
 
 __all__ = ["DEFAULT_SCHEMA", "PostgresStore"]

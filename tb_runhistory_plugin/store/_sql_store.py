@@ -3,8 +3,9 @@
 SQLiteStore and PostgresStore supply connections and transactions (`_read`, `_write`,
 `_execute`) and the few dialect differences as class attributes: the parameter mark (`?` or
 `%s`), how a list of ids is matched, an index hint. Statements are written here with `?` and
-translated once per backend class. What genuinely differs (appending chunks, locking, upserts,
-where files live) stays in the backend files.
+translated once per backend class. What genuinely differs stays in the backend files, behind
+small hooks: how metric rows are fetched for a write and how rows are bulk-inserted (PostgreSQL
+locks and COPYs), and where a file's bytes live (SQLite: on disk; PostgreSQL: in its row).
 """
 
 from __future__ import annotations
@@ -24,16 +25,25 @@ from .._types import (
     MetricInfo,
     MetricKind,
     Record,
+    RecordBatch,
     RunInfo,
+    ScalarBatch,
     Status,
 )
 from ..errors import ConflictError, InvalidArgumentError, NotFoundError
-from . import _chunks
-from ._base import Store
-from ._sql import RUN_COLUMNS, clamp, property_json, run_filter, run_infos, stored_json
+from . import _batches, _chunks
+from ._base import Store, depth_first
+from ._sql import RUN_COLUMNS, check_file_ref, clamp, property_json, run_filter, run_infos, stored_json
 
 METRIC_COLUMNS = "run_id, name, kind, value_type, count, last_step, last_value, last_wall_time, description"
 _RECORD_KINDS = (MetricKind.TABLE, MetricKind.IMAGE, MetricKind.HISTOGRAM)
+# Columns of the rows write_metrics bulk-inserts, by table.
+INSERT_COLUMNS = {
+    "chunks": ("metric_id", '"offset"', "count", "step_min", "step_max", "wall_min", "wall_max", "summary", "steps", "wall_times", "vals"),
+    "records": ("metric_id", "idx", "step", "wall_time", "meta", "data"),
+}
+_BATCH_MEMORY = 7 * 86_400.0  # seconds a write_metrics batch id is remembered
+_PRUNE_EVERY = 600.0  # seconds between prunes of old batch ids
 _T = TypeVar("_T")
 
 
@@ -46,6 +56,8 @@ class SQLStore(Store):
     _CREATION_ORDER = "r.rowid"  # the column that orders runs started at the same time
     _NO_LIMIT: int | None = -1  # what LIMIT takes to mean "all rows"
     _ROW_LOCKS = False  # whether SELECT ... FOR UPDATE exists (SQLite has one writer at a time instead)
+    _FILE_DATA_IN_ROW = True  # a file's bytes in its `files` row (PostgreSQL); SQLite keeps them on disk
+    _last_prune = float("-inf")  # time.monotonic() of the last prune of old batch ids
     _queries: dict[str, str] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -82,6 +94,43 @@ class SQLStore(Store):
     def _last_value(self, stored: Any) -> float | None:
         """The metrics.last_value column as a float (SQLite keeps it as a blob)."""
         return stored
+
+    def _stored_float(self, value: float) -> Any:
+        """A float as the metrics.last_value column keeps it (the inverse of _last_value)."""
+        return value
+
+    def _select_metrics(self, handle: Any, keys: list[tuple[str, str]]) -> dict[tuple[str, str], list[Any]]:
+        """Existing metric rows of (run id, name) keys, locked for the write where the dialect locks rows:
+        (run id, name) -> [id, kind, value_type, count, last_step]."""
+        query = self._q(f"SELECT id, kind, value_type, count, last_step FROM metrics WHERE run_id = ? AND name = ?{self._lock('UPDATE')}")
+        return {key: list(self._execute(handle, query, key).fetchone()) for key in keys}
+
+    def _take_tails(self, handle: Any, tails: list[tuple[int, int]]) -> dict[int, tuple]:
+        """Delete the partial last chunks (metric id, offset) a write extends; metric id -> (step_min, count, steps, wall_times, vals)."""
+        query = self._q('DELETE FROM chunks WHERE metric_id = ? AND "offset" = ? RETURNING metric_id, step_min, count, steps, wall_times, vals')
+        rows = (self._execute(handle, query, tail, binary=True).fetchone() for tail in tails)
+        return {row[0]: tuple(row[1:]) for row in rows if row is not None}
+
+    def _insert_rows(self, handle: Any, table: str, rows: list[tuple]) -> None:
+        """Insert rows of INSERT_COLUMNS[table] (PostgreSQL COPYs them)."""
+        if rows:
+            columns = INSERT_COLUMNS[table]
+            handle.executemany(self._q(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"), rows)
+
+    def _keep_file(self, run_id: str, name: str, data: bytes | None, path: str | None) -> tuple[int, tuple[Any, ...]]:
+        """Put a file's bytes (`data`, or the file at `path`) where the backend keeps them:
+        (size, the values of the row's data column if it has one). A backend that keeps them outside
+        the database checks the run exists first."""
+        if data is None:
+            assert path is not None
+            with open(path, "rb") as source:
+                data = source.read()
+        data = bytes(data)
+        return len(data), (data,)
+
+    def _file_bytes(self, run_id: str, name: str, stored: Any) -> bytes:
+        """A listed file's bytes, given what its row holds in the data column (NULL when it lives elsewhere)."""
+        return bytes(stored)
 
     # -- shared helpers --------------------------------------------------------
     def _q(self, text: str) -> str:
@@ -285,6 +334,20 @@ class SQLStore(Store):
 
         self._write(insert_properties)
 
+    def list_descendants(self, run_id: str) -> list[RunInfo]:
+        query = self._q(
+            "WITH RECURSIVE tree(id) AS (SELECT id FROM runs WHERE parent_id = ?"
+            " UNION ALL SELECT r.id FROM runs r JOIN tree ON r.parent_id = tree.id)"
+            f" SELECT {RUN_COLUMNS} FROM tree JOIN runs r ON r.id = tree.id ORDER BY r.start_time, {self._CREATION_ORDER}"
+        )
+
+        def select_descendants(handle: Any) -> list[RunInfo]:
+            self._require_run(handle, run_id)
+            # Siblings come in (start time, creation order); depth_first keeps that order at every level.
+            return depth_first(run_id, self._runs_from_rows(handle, self._execute(handle, query, (run_id,)).fetchall()))
+
+        return self._read(select_descendants)
+
     def get_experiment(self, name_or_id: str) -> ExperimentInfo:
         query = self._q("SELECT id, name, created_at FROM experiments WHERE id = ? OR name = ? ORDER BY (id = ?) DESC LIMIT 1")
         row = self._read(lambda handle: self._execute(handle, query, (name_or_id,) * 3).fetchone())
@@ -370,7 +433,110 @@ class SQLStore(Store):
 
         return self._read(select_records)
 
+    # -- writing metrics -------------------------------------------------------
+    def write_metrics(self, scalars: Sequence[ScalarBatch] = (), records: Sequence[RecordBatch] = (), *, batch_id: str | None = None) -> None:
+        """Append points atomically; with `batch_id`, a batch id already applied is a no-op."""
+        scalars = [b for b in scalars if len(b.steps)]
+        records = [b for b in records if b.records]
+        if not scalars and not records and batch_id is None:
+            return
+
+        def append_batches(handle: Any) -> None:
+            if batch_id is not None:
+                # A concurrent retry of the same batch waits here until the first one commits (PostgreSQL).
+                insert = self._q("INSERT INTO batches VALUES (?, ?) ON CONFLICT DO NOTHING")
+                if self._execute(handle, insert, (batch_id, time.time())).rowcount == 0:
+                    return  # applied before: a retry after a lost answer
+            metrics = self._lock_metrics(handle, scalars, records)
+            self._append_scalars(handle, scalars, metrics)
+            self._append_records(handle, records, metrics)
+
+        self._write(append_batches, idempotent=batch_id is not None)
+        if batch_id is not None and time.monotonic() - self._last_prune > _PRUNE_EVERY:
+            self._last_prune = time.monotonic()
+            prune = self._q("DELETE FROM batches WHERE applied_at < ?")
+            self._write(lambda handle: self._execute(handle, prune, (time.time() - _BATCH_MEMORY,)))
+
+    def _lock_metrics(self, handle: Any, scalars: list[ScalarBatch], records: list[RecordBatch]) -> dict[tuple[str, str], list[Any]]:
+        """Check the runs, create missing metric rows and lock them all; (run id, name) -> [id, kind, value_type, count, last_step]."""
+        order: list[tuple[str, str, str, str]] = [(b.run_id, b.name, str(MetricKind.SCALAR), b.description) for b in scalars]
+        order += [(b.run_id, b.name, str(b.kind), b.description) for b in records]
+        wanted: dict[tuple[str, str], tuple[str, str]] = {}  # first kind and description of each series, in call order
+        for run_id, name, kind, description in order:
+            wanted.setdefault((run_id, name), (kind, description))
+        run_ids = list(dict.fromkeys(run_id for run_id, *_ in order))
+        # Runs, then metrics, are locked in sorted order so concurrent writers never deadlock (PostgreSQL).
+        query = f"SELECT id, status FROM runs WHERE id {{in}} ORDER BY id{self._lock('KEY SHARE')}"
+        statuses: dict[str, str] = dict(self._select_in(handle, query, sorted(run_ids)))
+        for run_id in run_ids:
+            if run_id not in statuses:
+                raise NotFoundError(f"no run {run_id!r} in store {self.uri}")
+            if statuses[run_id] in TERMINAL_STATUSES:
+                raise ConflictError(f"run {run_id!r} already ended as {statuses[run_id]}; it takes no more metrics")
+        keys = sorted(wanted)
+        insert = self._q("INSERT INTO metrics (run_id, name, kind, description) VALUES (?, ?, ?, ?) ON CONFLICT (run_id, name) DO NOTHING")
+        handle.executemany(insert, [(run_id, name, *wanted[run_id, name]) for run_id, name in keys])
+        metrics = self._select_metrics(handle, keys)
+        for run_id, name, kind, _ in order:
+            if metrics[run_id, name][1] != kind:
+                raise ConflictError(f"metric {name!r} of run {run_id!r} holds {metrics[run_id, name][1]} data, not {kind} data")
+        return metrics
+
+    def _append_scalars(self, handle: Any, scalars: list[ScalarBatch], metrics: dict[tuple[str, str], list[Any]]) -> None:
+        grouped = _batches.by_series(scalars)
+        if not grouped:
+            return
+        tails = _batches.tails(grouped, metrics)
+        tail_rows = self._take_tails(handle, tails) if tails else {}
+        chunk_rows, updates = _batches.scalar_rows(grouped, metrics, tail_rows, self._stored_float)
+        self._insert_rows(handle, "chunks", chunk_rows)
+        update = self._q(
+            "UPDATE metrics SET count = ?, value_type = ?, last_step = ?, last_value = ?, last_wall_time = ?,"
+            " description = CASE WHEN description = '' THEN ? ELSE description END WHERE id = ?"
+        )
+        handle.executemany(update, updates)
+
+    def _append_records(self, handle: Any, records: list[RecordBatch], metrics: dict[tuple[str, str], list[Any]]) -> None:
+        grouped = _batches.by_series(records)
+        if not grouped:
+            return
+        rows, updates = _batches.record_rows(grouped, metrics)
+        self._insert_rows(handle, "records", rows)
+        update = self._q(
+            "UPDATE metrics SET count = ?, last_step = ?, last_wall_time = ?, description = CASE WHEN description = '' THEN ? ELSE description END WHERE id = ?"
+        )
+        handle.executemany(update, updates)
+
     # -- files -------------------------------------------------------------------
+    def put_file(self, run_id: str, name: str, data: bytes) -> FileInfo:
+        return self._put_file(run_id, name, data, None)
+
+    def put_file_from_path(self, run_id: str, name: str, path: str) -> FileInfo:
+        return self._put_file(run_id, name, None, path)
+
+    def _put_file(self, run_id: str, name: str, data: bytes | None, path: str | None) -> FileInfo:
+        check_file_ref(run_id, name)
+        size, row_data = self._keep_file(run_id, name, data, path)
+        info = FileInfo(name, size, time.time())
+        columns, marks, updates = "run_id, name, size, created_at", "?, ?, ?, ?", "size = excluded.size, created_at = excluded.created_at"
+        if self._FILE_DATA_IN_ROW:
+            columns, marks, updates = f"{columns}, data", f"{marks}, ?", f"{updates}, data = excluded.data"
+        upsert = self._q(f"INSERT INTO files ({columns}) VALUES ({marks}) ON CONFLICT (run_id, name) DO UPDATE SET {updates}")
+
+        def upsert_file(handle: Any) -> None:
+            self._require_run(handle, run_id)
+            self._execute(handle, upsert, (run_id, name, info.size, info.created_at, *row_data))
+
+        self._write(upsert_file)
+        return info
+
+    def read_file(self, run_id: str, name: str) -> bytes:
+        query = self._q(f"SELECT {'data' if self._FILE_DATA_IN_ROW else 'NULL'} FROM files WHERE run_id = ? AND name = ?")
+        row = self._read(lambda handle: self._execute(handle, query, (run_id, name), binary=True).fetchone())
+        if row is None:
+            raise NotFoundError(f"run {run_id!r} has no file {name!r}")
+        return self._file_bytes(run_id, name, row[0])
+
     def list_files(self, run_id: str) -> list[FileInfo]:
         def select_files(handle: Any) -> list[FileInfo]:
             self._require_run(handle, run_id)

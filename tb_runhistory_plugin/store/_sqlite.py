@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import sqlite3
 import struct
 import time
@@ -11,22 +13,10 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
-import numpy as np
-
-from .._types import (
-    TERMINAL_STATUSES,
-    FileInfo,
-    MetricKind,
-    RecordBatch,
-    RunInfo,
-    ScalarBatch,
-    promote_value_type,
-)
-from ..errors import ConflictError, InvalidArgumentError, NotFoundError, StoreError
-from . import _chunks
-from ._base import ORPHAN_GRACE, depth_first
+from ..errors import InvalidArgumentError, NotFoundError, StoreError
+from ._base import ORPHAN_GRACE
 from ._pool import Pool
-from ._sql import RUN_COLUMNS, check_file_ref, record_json
+from ._sql import check_file_ref
 from ._sql_store import SQLStore
 from ._sqlite_maintain import compact, delete_orphans
 from ._sqlite_schema import MIGRATIONS
@@ -37,8 +27,7 @@ _BUSY_TIMEOUT = 5_000  # milliseconds SQLite itself waits for a lock
 _LOCK_PATIENCE = 600.0  # seconds we keep retrying a locked database before giving up
 _PAGE_SIZE = 65_536  # bytes
 _MMAP_SIZE = 1 << 30  # bytes of the file mapped for reads
-_BATCH_MEMORY = 7 * 86_400.0  # seconds a write_metrics batch id is remembered
-_PRUNE_EVERY = 600.0  # seconds between prunes of old batch ids
+_COPY_BUFFER = 1 << 20  # bytes per read when a run file is copied in from a path
 _IDLE_CONNECTIONS = 8  # connections kept open between calls; more concurrent calls open (and close) extras
 _IN_CHUNK = 500  # ids per "IN (...)" query, under SQLite's variable limit
 _T = TypeVar("_T")
@@ -74,6 +63,7 @@ class SQLiteStore(SQLStore):
     """A store in a directory: `runhistory.db` (SQLite, WAL) and `files/<run id>/...`."""
 
     _SUMMARY_HINT = " INDEXED BY chunk_summaries"  # the covering index: summaries without touching point data
+    _FILE_DATA_IN_ROW = False  # files live in files/<run id>/ beside the database
 
     def __init__(self, path: str | os.PathLike[str], *, create: bool = True, read_only: bool = False) -> None:
         path = os.path.abspath(os.fspath(path))
@@ -97,7 +87,6 @@ class SQLiteStore(SQLStore):
             self.files_root = os.path.join(path, FILES_DIR)
         self.uri = "sqlite:///" + self.db_path.lstrip("/")
         self._pool: Pool[sqlite3.Connection] = Pool(self._open, sqlite3.Connection.close, idle=_IDLE_CONNECTIONS, name=self.uri)
-        self._last_prune = 0.0
         try:
             self._migrate()
             if read_only:
@@ -233,6 +222,9 @@ class SQLiteStore(SQLStore):
     def _last_value(self, stored: bytes | None) -> float | None:
         return _unpack_float(stored)
 
+    def _stored_float(self, value: float) -> bytes:
+        return _pack_float(value)
+
     def maintain(self, *, dry_run: bool = False, orphan_grace: float = ORPHAN_GRACE, now: float | None = None) -> dict[str, Any]:
         """Delete unreferenced run files, then ANALYZE, VACUUM and truncate the WAL; a report (an "error" key when it could not compact)."""
         if self.read_only and not dry_run:
@@ -244,108 +236,6 @@ class SQLiteStore(SQLStore):
     def close(self) -> None:
         """Close every connection this store opened (one in use closes when its call ends)."""
         self._pool.close()
-
-    # -- experiments -------------------------------------------------------
-    # -- runs --------------------------------------------------------------
-    def list_descendants(self, run_id: str) -> list[RunInfo]:
-        def select_descendants(conn: sqlite3.Connection) -> list[RunInfo]:
-            if conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
-                raise NotFoundError(f"no run {run_id!r} in store {self.uri}")
-            rows = conn.execute(
-                "WITH RECURSIVE tree(id) AS (SELECT id FROM runs WHERE parent_id = ?"
-                " UNION ALL SELECT r.id FROM runs r JOIN tree ON r.parent_id = tree.id)"
-                f" SELECT {RUN_COLUMNS} FROM tree JOIN runs r ON r.id = tree.id ORDER BY r.start_time, r.rowid",
-                (run_id,),
-            ).fetchall()
-            return depth_first(run_id, self._runs_from_rows(conn, rows))
-
-        return self._read(select_descendants)
-
-    # -- metrics -----------------------------------------------------------
-    def _metric_for_write(
-        self, conn: sqlite3.Connection, run_id: str, name: str, kind: str, description: str, checked: set[str]
-    ) -> tuple[int, str | None, int, int | None]:
-        if run_id not in checked:
-            status = self._require_run(conn, run_id)
-            if status in TERMINAL_STATUSES:
-                raise ConflictError(f"run {run_id!r} already ended as {status}; it takes no more metrics")
-            checked.add(run_id)
-        row = conn.execute("SELECT id, kind, value_type, count, last_step FROM metrics WHERE run_id = ? AND name = ?", (run_id, name)).fetchone()
-        if row is None:
-            cur = conn.execute("INSERT INTO metrics (run_id, name, kind, description) VALUES (?, ?, ?, ?)", (run_id, name, kind, description))
-            assert cur.lastrowid is not None  # set by every INSERT that succeeded
-            return cur.lastrowid, None, 0, None
-        if row[1] != kind:
-            raise ConflictError(f"metric {name!r} of run {run_id!r} holds {row[1]} data, not {kind} data")
-        return row[0], row[2], row[3], row[4]
-
-    def write_metrics(self, scalars: Sequence[ScalarBatch] = (), records: Sequence[RecordBatch] = (), *, batch_id: str | None = None) -> None:
-        def append_batches(conn: sqlite3.Connection) -> None:
-            if batch_id is not None:
-                now = time.time()
-                if conn.execute("INSERT OR IGNORE INTO batches VALUES (?, ?)", (batch_id, now)).rowcount == 0:
-                    return  # applied before: a retry after a lost answer
-                if now - self._last_prune > _PRUNE_EVERY:
-                    self._last_prune = now
-                    conn.execute("DELETE FROM batches WHERE applied_at < ?", (now - _BATCH_MEMORY,))
-            checked: set[str] = set()
-            for batch in scalars:
-                if len(batch.steps):
-                    self._append_scalars(conn, batch, checked)
-            for record_batch in records:
-                if record_batch.records:
-                    self._append_records(conn, record_batch, checked)
-
-        self._write(append_batches)
-
-    def _append_scalars(self, conn: sqlite3.Connection, batch: ScalarBatch, checked: set[str]) -> None:
-        metric_id, value_type, count, last_step = self._metric_for_write(conn, batch.run_id, batch.name, MetricKind.SCALAR, batch.description, checked)
-        steps = _chunks.resolve_steps(batch.steps, last_step)
-        values = np.asarray(batch.values, dtype=np.float64)
-        walls = np.asarray(batch.wall_times, dtype=np.float64)
-        tail = None
-        partial = count % _chunks.CHUNK_POINTS
-        if partial:
-            tail_offset = count - partial
-            row = conn.execute(
-                'SELECT step_min, count, steps, wall_times, vals FROM chunks WHERE metric_id = ? AND "offset" = ?', (metric_id, tail_offset)
-            ).fetchone()
-            tail = _chunks.tail(row, tail_offset, partial, run_id=batch.run_id, name=batch.name)
-            conn.execute('DELETE FROM chunks WHERE metric_id = ? AND "offset" = ?', (metric_id, tail_offset))
-        chunks = _chunks.append_chunks(tail, count, steps, walls, values)
-        conn.executemany(
-            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(metric_id, c.offset, c.count, c.step_min, c.step_max, c.wall_min, c.wall_max, c.summary, c.steps, c.wall_times, c.values) for c in chunks],
-        )
-        conn.execute(
-            "UPDATE metrics SET count = ?, value_type = ?, last_step = ?, last_value = ?, last_wall_time = ?,"
-            " description = CASE WHEN description = '' THEN ? ELSE description END WHERE id = ?",
-            (
-                count + len(steps),
-                promote_value_type(value_type, batch.value_type),
-                int(steps[-1]),
-                _pack_float(float(values[-1])),
-                float(walls[-1]),
-                batch.description,
-                metric_id,
-            ),
-        )
-
-    def _append_records(self, conn: sqlite3.Connection, batch: RecordBatch, checked: set[str]) -> None:
-        metric_id, _, count, last_step = self._metric_for_write(conn, batch.run_id, batch.name, batch.kind, batch.description, checked)
-        steps = _chunks.resolve_steps(np.array([r.step for r in batch.records], dtype=np.int64), last_step)
-        conn.executemany(
-            "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                (metric_id, count + i, int(step), rec.wall_time, record_json(rec.meta, batch.run_id, batch.name), rec.data)
-                for i, (step, rec) in enumerate(zip(steps, batch.records))
-            ],
-        )
-        conn.execute(
-            "UPDATE metrics SET count = ?, last_step = ?, last_wall_time = ?,"
-            " description = CASE WHEN description = '' THEN ? ELSE description END WHERE id = ?",
-            (count + len(steps), int(steps[-1]), batch.records[-1].wall_time, batch.description, metric_id),
-        )
 
     # -- files -------------------------------------------------------------
     def real_files_root(self) -> str:
@@ -368,26 +258,31 @@ class SQLiteStore(SQLStore):
             raise StoreError(f"file {name!r} of run {run_id!r} goes through a symbolic link (to {real!r}); refusing to use it")
         return path
 
-    def put_file(self, run_id: str, name: str, data: bytes) -> FileInfo:
-        path = self._file_path(run_id, name)
-        self._query(lambda conn: self._require_run(conn, run_id))
-        temp = f"{path}.{uuid.uuid4().hex}.tmp"
+    def _keep_file(self, run_id: str, name: str, data: bytes | None, path: str | None) -> tuple[int, tuple[Any, ...]]:
+        target = self._file_path(run_id, name)
+        self._read(lambda conn: self._require_run(conn, run_id))  # nothing lands on disk for a run that does not exist
+        source = open(path, "rb") if path is not None else None  # noqa: SIM115 - closed below; a missing source is the caller's error
+        temp = f"{target}.{uuid.uuid4().hex}.tmp"
         try:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
             with open(temp, "wb") as handle:
-                handle.write(data)
-            os.replace(temp, path)
+                if source is not None:
+                    shutil.copyfileobj(source, handle, _COPY_BUFFER)  # streamed: a large file never sits in memory
+                else:
+                    handle.write(data or b"")
+                size = handle.tell()
+            os.replace(temp, target)
         except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
             raise StoreError(f"cannot write file {name!r} of run {run_id!r} in {self.files_root!r}: {exc.strerror or exc}") from exc
-        info = FileInfo(name, len(data), time.time())
-        self._write(lambda conn: conn.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", (run_id, name, info.size, info.created_at)))
-        return info
+        finally:
+            if source is not None:
+                source.close()
+        return size, ()
 
-    def read_file(self, run_id: str, name: str) -> bytes:
-        row = self._query(lambda conn: conn.execute("SELECT 1 FROM files WHERE run_id = ? AND name = ?", (run_id, name)).fetchone())
-        if row is None:
-            raise NotFoundError(f"run {run_id!r} has no file {name!r}")
-        # O_NOFOLLOW: a link swapped in after the check above is refused by the kernel (ELOOP), never followed.
+    def _file_bytes(self, run_id: str, name: str, stored: Any) -> bytes:
+        # O_NOFOLLOW: a link swapped in after the path check is refused by the kernel (ELOOP), never followed.
         try:
             fd = os.open(self._file_path(run_id, name), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
         except OSError as exc:  # listed in the database but unreadable on disk: the store is damaged
