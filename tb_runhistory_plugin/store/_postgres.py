@@ -9,9 +9,12 @@ KEY SHARE mode so ending a run waits for writes in flight. Files are stored in t
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import threading
 import time
 import urllib.parse
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -61,6 +64,12 @@ def parse_uri(uri: str, schema: str | None = None) -> tuple[str, str, str]:
     return conninfo, schema, display
 
 
+def _forget_in_child(ref: weakref.ref[PostgresStore]) -> None:
+    store = ref()
+    if store is not None:
+        store._forget_parent_pool()
+
+
 def _lock_key(schema: str) -> int:
     """A stable 64-bit advisory lock id for migrating one schema."""
     return int.from_bytes(hashlib.blake2b(f"tb-runhistory:{schema}".encode(), digest_size=8).digest(), "big", signed=True)
@@ -79,20 +88,42 @@ class PostgresStore(SQLStore):
         if _IMPORT_ERROR is not None:
             raise InvalidArgumentError(f"store {uri!r} needs psycopg 3 and psycopg_pool: pip install 'tb-runhistory-plugin[postgres]' ({_IMPORT_ERROR})")
         self._conninfo, self.schema, self.uri = parse_uri(uri, schema)
-        self._pool = psycopg_pool.ConnectionPool(
+        self._pool_size = pool_size
+        self._pool = self._new_pool()
+        self._reopen = threading.Lock()
+        self._forked = False  # a forked child's pool opens at its first use
+        # Connections must not cross fork(): a child talking on the parent's sockets interleaves two
+        # processes' messages on one connection. The child forgets them and opens its own.
+        ref = weakref.ref(self)
+        os.register_at_fork(after_in_child=lambda: _forget_in_child(ref))
+        self._open_pool()
+        self._migrate(create)
+
+    # -- connections -------------------------------------------------------
+    def _new_pool(self) -> psycopg_pool.ConnectionPool:
+        return psycopg_pool.ConnectionPool(
             self._conninfo,
             kwargs={"autocommit": True, "connect_timeout": _CONNECT_TIMEOUT, "application_name": "tb-runhistory"},
             min_size=1,
-            max_size=pool_size,
+            max_size=self._pool_size,
             timeout=_POOL_WAIT,
             configure=self._configure,
             name=self.uri,
             open=False,
         )
-        self._open_pool()
-        self._migrate(create)
 
-    # -- connections -------------------------------------------------------
+    def _forget_parent_pool(self) -> None:
+        """In a forked child: drop the parent's pool without closing it (closing would end the parent's sessions)."""
+        inherited = self._pool
+        self._reopen = threading.Lock()  # it may have been held by a parent thread at the fork
+        if inherited.closed:
+            return  # closed before the fork: closed in the child too
+        # psycopg never finishes a connection in a process other than its creator's; marking the
+        # inherited pool closed keeps its finaliser from signalling worker threads that do not exist here.
+        inherited._closed = True
+        self._pool = self._new_pool()
+        self._forked = True
+
     def _configure(self, conn: psycopg.Connection) -> None:
         conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(self.schema)))
 
@@ -111,6 +142,11 @@ class PostgresStore(SQLStore):
             raise StoreError(f"cannot connect to PostgreSQL store {self.uri}: {reason}") from None
 
     def _take(self) -> psycopg.Connection:
+        if self._forked:
+            with self._reopen:  # the pool's threads start here, at first use, not inside the fork hook
+                if self._forked:
+                    self._pool.open()
+                    self._forked = False
         try:
             return self._pool.getconn()
         except psycopg_pool.PoolClosed:
