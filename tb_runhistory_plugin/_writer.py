@@ -345,14 +345,16 @@ class BackgroundWriter:
         # Off the writer's list and the Run's dict; log() on a stale reference goes through reopen().
         # A log() call that read `buf.add` just before the swap is caught by the drains of
         # _retiring during the next _RETIRE_GRACE seconds.
+        gone = set(map(id, idle))
         with self._cond:
             for buf in idle:
                 buf.add = buf.reopen
                 buf.retired_at = time.monotonic()
                 if buf.owner is not None and buf.owner.get(buf.name) is buf:
                     del buf.owner[buf.name]
-                self._series.remove(buf)
-                self._retiring.append(buf)
+            # One pass, not list.remove() per buffer: retiring 100,000 series would be quadratic, under the lock.
+            self._series = [buf for buf in self._series if id(buf) not in gone]
+            self._retiring += idle
 
     def _drain_retiring(self) -> None:
         with self._cond:

@@ -50,6 +50,7 @@ SLOW_MODULES = frozenset(
         "test_resources",
         "test_server_fuzz",
         "test_threads",
+        "test_writer_memory",
     }
 )
 
