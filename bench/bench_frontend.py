@@ -31,25 +31,15 @@ import sys
 import tempfile
 import time
 
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from tensorboard.summary import Writer
 
 from tb_runhistory_plugin import Experiment
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
+from browser import IFRAME, chromium  # noqa: E402 - the tests' Chromium launcher
 from tensorboard_server import start_tensorboard  # noqa: E402 - the tests' in-process TensorBoard
 
-CHROMIUM = os.environ.get("RUNHISTORY_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-IFRAME = 'iframe[src*="plugin_entry.html?name=runhistory"]'
 TREE_RUNS = 1_000
 OVERLAY_RUNS = 20
 MANY_RUNS = 200
@@ -226,13 +216,11 @@ def main(argv=None) -> int:
         exps = experiment_ids(url)
         overlay_ids = run_ids(url, exps["bench-overlay"])
         compare200 = bench_compare_server(url, overlay_ids, args.repeat)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        with chromium() as browser:
             tree, tree_iframe = bench_tree(browser, url, exps["bench-1000-runs"], args.repeat)
             overlay = bench_overlay(browser, url, exps["bench-overlay"], overlay_ids, args.repeat)
             many = bench_overlay(browser, url, exps["bench-overlay"], overlay_ids, args.repeat, runs=MANY_RUNS)
             typing = bench_typing(browser, url, exps["bench-1000-runs"], "run-0777")
-            browser.close()
     finally:
         stop()
     results = {

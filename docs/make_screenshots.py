@@ -19,25 +19,15 @@ import tempfile
 import threading
 
 import numpy as np
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from tensorboard.summary import Writer
 
 from tb_runhistory_plugin import Experiment
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
+from browser import IFRAME, chromium  # noqa: E402 - the tests' Chromium launcher
 from tensorboard_server import start_tensorboard  # noqa: E402 - the tests' in-process TensorBoard
 
-CHROMIUM = os.environ.get("RUNHISTORY_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-IFRAME = 'iframe[src*="plugin_entry.html?name=runhistory"]'
 LRS = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2)
 STEPS = 3000
 LONG_STEPS = 2_000_000
@@ -257,8 +247,7 @@ def main(argv=None) -> None:
         live, stop = build(store, logdir)
         url, stop_tensorboard = start_tensorboard(logdir, "--runhistory_store", store)
         try:
-            with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            with chromium() as browser:
                 shoot(browser, url, args.out, "light", "runhistory-charts.png", charts)
                 shoot(browser, url, args.out, "light", "runhistory-spike.png", spike)
                 shoot(browser, url, args.out, "light", "runhistory-parent.png", parent)
@@ -268,7 +257,6 @@ def main(argv=None) -> None:
                 shoot(browser, url, args.out, "light", "runhistory-failed-run.png", failed)
                 shoot(browser, url, args.out, "light", "runhistory-details.png", media)
                 shoot(browser, url, args.out, "dark", "runhistory-dark.png", dark)
-                browser.close()
         finally:
             stop.set()
             live.complete()

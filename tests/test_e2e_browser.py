@@ -24,23 +24,13 @@ if os.environ.get("RUNHISTORY_REQUIRE_BROWSER"):  # CI: a missing browser is a f
 
     assert os.path.exists("/usr/bin/chromium"), "no Chromium at /usr/bin/chromium (apt-get install -y chromium)"
 pytest.importorskip("playwright.sync_api", reason="pip install playwright (the browser tests drive Chromium with it)")
-from playwright.sync_api import expect, sync_playwright
+from browser import CHROMIUM, IFRAME, chromium
+from playwright.sync_api import expect
 from tensorboard.summary import Writer
 from tensorboard_server import serve_tensorboard
 
 from tb_runhistory_plugin import Experiment
 
-CHROMIUM = os.environ.get("RUNHISTORY_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-IFRAME = 'iframe[src*="plugin_entry.html?name=runhistory"]'
 XSS = "<img src=x onerror=alert(1)>"
 ALPHAS = (0.01, 0.03, 0.1, 0.3, 1.0)
 STEPS = 300  # points per child's train/loss: fewer than a chart's buckets, so drawn exactly
@@ -95,10 +85,8 @@ def tensorboard_url(data):
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture
