@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import multiprocessing
-import os
 
 import numpy as np
 import pytest
+from forking import in_forked_child
 
 from tb_runhistory_plugin import Experiment, open_store
 
@@ -40,18 +40,13 @@ def _check(run, children: int) -> None:
 
 def test_an_os_fork_child_logging_only_into_inherited_series_loses_nothing(tmp_path):
     run = _parent_run(tmp_path)
-    pid = os.fork()
-    if pid == 0:
-        code = 1
-        try:
-            for step in range(CHILD_POINTS):
-                run.log("shared", step)
-            run.flush()
-            code = 0
-        finally:
-            os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
+
+    def child() -> None:
+        for step in range(CHILD_POINTS):
+            run.log("shared", step)
+        run.flush()
+
+    assert in_forked_child(child) == 0
     run.flush()
     shared = run.get_metric_history("shared").values
     assert len(shared) == PARENT_POINTS + CHILD_POINTS
@@ -61,17 +56,12 @@ def test_an_os_fork_child_logging_only_into_inherited_series_loses_nothing(tmp_p
 
 def test_an_os_fork_child_logging_through_the_inherited_run_loses_nothing(tmp_path):
     run = _parent_run(tmp_path)
-    pid = os.fork()
-    if pid == 0:
-        code = 1
-        try:
-            _child_logs(run, 0)
-            run.flush()
-            code = 0
-        finally:
-            os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
+
+    def child() -> None:
+        _child_logs(run, 0)
+        run.flush()
+
+    assert in_forked_child(child) == 0
     run.flush()
     _check(run, 1)
     run.complete()

@@ -8,11 +8,11 @@ leave the parent's connections working.
 from __future__ import annotations
 
 import multiprocessing
-import os
 
 import numpy as np
 import pytest
 from backends_extra import make_postgresql
+from forking import in_forked_child
 
 from tb_runhistory_plugin import Experiment
 
@@ -65,17 +65,8 @@ def _check(store, run, children: int) -> None:
 
 def test_an_os_fork_child_uses_its_own_postgresql_connections(pg_run):
     store, run = pg_run
-    pid = os.fork()
-    if pid == 0:
-        code = 1
-        try:
-            _child(run, store, 0)
-            code = 0
-        finally:
-            os._exit(code)
-    _busy_with_store(store, run.id, "parent")  # at the same time as the child
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
+    # The parent keeps using the store while the child does.
+    assert in_forked_child(lambda: _child(run, store, 0), lambda: _busy_with_store(store, run.id, "parent")) == 0
     _busy_with_store(store, run.id, "parent")  # and after it exited: its exit closed nothing of ours
     _check(store, run, 1)
     run.complete()

@@ -12,7 +12,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence, Set
+from collections.abc import Callable, Iterator, Sequence, Set
 from typing import Any
 
 from .._types import MetricKind, RunInfo, Status
@@ -121,21 +121,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "server":
             return _server(args)
-        store = open_store(args.store, create=args.command in ("import", "import-mlflow", "demo"))
-        if args.command == "ls":
-            return _ls(store, args)
-        if args.command == "show":
-            return _show(store, args)
-        if args.command == "export":
-            return run_export(store, args)
-        if args.command == "import":
-            return run_import(store, args)
-        if args.command == "import-mlflow":
-            return run_import_mlflow(store, args)
-        if args.command == "demo":
-            return _demo(store, args)
-        if args.command == "gc":
-            return _gc(store, args)
+        command = _COMMANDS.get(args.command)
+        if command is not None:
+            return command(open_store(args.store, create=args.command in ("import", "import-mlflow", "demo")), args)
     except RunHistoryError as exc:
         print(f"tb-runhistory: {exc}", file=sys.stderr)
         return EXIT_USAGE if exc.status == 400 else EXIT_ERROR
@@ -548,3 +536,15 @@ def _jsonable(value: Any) -> Any:
 def _print_json(data: Any) -> None:
     json.dump(_jsonable(data), sys.stdout, indent=2, allow_nan=False)
     print()
+
+
+# subcommand -> what runs it on the opened store ("server" opens its own)
+_COMMANDS: dict[str, Callable[[Store, argparse.Namespace], int]] = {
+    "ls": _ls,
+    "show": _show,
+    "export": run_export,
+    "import": run_import,
+    "import-mlflow": run_import_mlflow,
+    "demo": _demo,
+    "gc": _gc,
+}

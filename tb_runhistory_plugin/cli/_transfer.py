@@ -6,10 +6,14 @@ import argparse
 import dataclasses
 import json
 import sys
+from typing import TYPE_CHECKING
 
 from .._experiment import Experiment
 from ..errors import InvalidArgumentError
 from ..store import Store
+
+if TYPE_CHECKING:  # the export package (protobuf) loads only for the commands that need it
+    from ..export import ImportReport, MlflowImportReport
 
 _STORE_HELP = "store path or URI (default: $RUNHISTORY_STORE, else ./runhistory)"
 
@@ -79,18 +83,11 @@ def run_import(store: Store, args: argparse.Namespace) -> int:
     from ..export import import_tensorboard
 
     report = import_tensorboard(args.logdir, experiment=args.experiment, store=store)
-    if args.json:
-        print(json.dumps({**dataclasses.asdict(report), "ok": report.ok}, indent=2))
-        return 0 if report.ok else 1
-    print(
+    summary = (
         f"imported into experiment {report.experiment!r}: {report.runs_created} new runs, {report.runs_updated} updated, "
         f"{report.scalars:,} scalar points, {report.records:,} other records"
     )
-    for reason, count in sorted(report.skipped.items()):
-        print(f"  skipped {count:,} {reason}")
-    for error in report.errors:
-        print(f"tb-runhistory: {error}", file=sys.stderr)
-    return 0 if report.ok else 1
+    return _print_import(report, summary, as_json=args.json)
 
 
 def run_import_mlflow(store: Store, args: argparse.Namespace) -> int:
@@ -98,14 +95,20 @@ def run_import_mlflow(store: Store, args: argparse.Namespace) -> int:
     from ..export import import_mlflow
 
     report = import_mlflow(args.tracking_uri, experiment=args.experiment, store=store)
-    if args.json:
-        print(json.dumps({**dataclasses.asdict(report), "ok": report.ok}, indent=2))
-        return 0 if report.ok else 1
     names = ", ".join(repr(n) for n in report.experiments.values()) or "no experiment"
-    print(
+    summary = (
         f"imported {len(report.experiments)} MLflow experiments ({names}): {report.runs_created} new runs, "
         f"{report.runs_updated} updated, {report.points:,} metric points"
     )
+    return _print_import(report, summary, as_json=args.json)
+
+
+def _print_import(report: ImportReport | MlflowImportReport, summary: str, *, as_json: bool) -> int:
+    """An import's report: JSON for scripts, else the summary and what was skipped; errors on stderr. The exit code."""
+    if as_json:
+        print(json.dumps({**dataclasses.asdict(report), "ok": report.ok}, indent=2))
+        return 0 if report.ok else 1
+    print(summary)
     for reason, count in sorted(report.skipped.items()):
         print(f"  skipped {count:,} {reason}")
     for error in report.errors:
