@@ -85,7 +85,8 @@ class ServedStore(HttpStore):
         self.app = RunHistoryApp(backing, token=token, **app_options)
         self.server = make_server("127.0.0.1", 0, middleware(self.app) if middleware else self.app, threaded=True)
         self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, name="runhistory-test-server", daemon=True)
+        # A short poll: shutdown() waits up to one poll interval (werkzeug's default 0.5 s, paid by every test's teardown).
+        self.thread = threading.Thread(target=lambda: self.server.serve_forever(poll_interval=0.02), name="runhistory-test-server", daemon=True)
         self.thread.start()
         super().__init__(f"http://127.0.0.1:{self.server.server_port}", token=token, timeout=timeout)
 
