@@ -316,6 +316,7 @@ def _stop_and_check(proc: subprocess.Popen, signum: int) -> str:
     return err.decode()
 
 
+@pytest.mark.slow  # kept out of the quick loop (-m 'not slow'): seconds of waiting
 def test_demo_serves_tensorboard_and_stops_on_ctrl_c(tmp_path):
     proc, url = _start_demo(tmp_path)
     try:
@@ -337,6 +338,7 @@ def test_demo_serves_tensorboard_and_stops_on_ctrl_c(tmp_path):
     assert [r.status for r in runs if r.display_name == "long-training"] == ["Completed"]  # stopped with the demo
 
 
+@pytest.mark.slow  # kept out of the quick loop (-m 'not slow'): seconds of waiting
 def test_demo_keeps_one_run_training_after_the_url_is_printed(tmp_path):
     proc, url = _start_demo(tmp_path)
     try:
@@ -355,6 +357,7 @@ def test_demo_keeps_one_run_training_after_the_url_is_printed(tmp_path):
         _stop_and_check(proc, signal.SIGINT)
 
 
+@pytest.mark.slow  # kept out of the quick loop (-m 'not slow'): seconds of waiting
 def test_demo_again_adds_runs_and_stops_on_sigterm(tmp_path):
     run_sweep(store=str(tmp_path / "store"))  # a store that already holds a sweep
     proc, url = _start_demo(tmp_path)

@@ -307,6 +307,7 @@ def _backing(kind, tmp_path):
     return str(tmp_path / "store"), lambda: None
 
 
+@pytest.mark.slow  # kept out of the quick loop (-m 'not slow'): seconds of waiting
 @pytest.mark.parametrize("kind", ["postgresql", "sqlite"])
 def test_kill_and_restart_the_server_mid_run(tmp_path, kind):
     """The server dies right after committing a batch (its answer lost), later is killed outright;

@@ -68,6 +68,7 @@ def _open_and_count(url, queue):
         queue.put(repr(exc))
 
 
+@pytest.mark.slow  # kept out of the quick loop (-m 'not slow'): seconds of waiting
 def test_concurrent_first_open_migrates_once(schema_url):
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
@@ -107,6 +108,7 @@ def test_bad_schema_names_rejected(schema):
         _open(POSTGRES_URL, schema=schema)
 
 
+@pytest.mark.slow  # kept out of the quick loop (-m 'not slow'): seconds of waiting
 def test_unreachable_server_is_a_store_error_quickly():
     started = time.monotonic()
     with pytest.raises(StoreError, match="cannot connect"):
@@ -144,6 +146,7 @@ def _append(url, run_id, writes, per_write):
             store.write_metrics([_auto(run_id, "shared", np.ones(per_write))])
 
 
+@pytest.mark.slow  # kept out of the quick loop (-m 'not slow'): seconds of waiting
 def test_writer_processes_share_one_series(schema_url):
     """Four processes append to the same series at once: the row lock keeps auto steps unique."""
     with _open(schema_url) as store:

@@ -104,6 +104,7 @@ def test_a_chunk_array_that_disagrees_with_its_count_is_a_store_error(store, log
     assert failures >= (1 if column == "summary" else 2)
 
 
+@pytest.mark.slow  # kept out of the quick loop (-m 'not slow'): seconds of waiting
 def test_a_short_tail_chunk_is_not_appended_to(store, logged):
     kept = store.read_scalars(logged.id, "loss", start=CHUNK_POINTS).values.astype("<f8").tobytes()
     _damage_chunk(store, logged, "vals", b"\x00" * 4, offset=CHUNK_POINTS)
