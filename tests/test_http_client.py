@@ -108,6 +108,7 @@ def test_retry_after_a_lost_response_does_not_duplicate(served):
     _exact(served, "r", "x", 5000)
 
 
+@pytest.mark.slow  # kept out of the quick loop: waits out timeouts and retries on purpose
 def test_failed_call_resent_by_the_caller_does_not_duplicate(served, monkeypatch):
     """A call that gave up (StoreError) after some requests succeeded: passing the same batches again
     skips what was applied and resends the unanswered request under its first batch id."""
@@ -152,6 +153,7 @@ def test_create_run_and_end_run_survive_lost_responses(served):
     assert served.set_run_status("r", "Completed", end_time=200.0).end_time == 200.0
 
 
+@pytest.mark.slow  # kept out of the quick loop: waits out timeouts and retries on purpose
 def test_background_writer_with_lost_responses_and_failures(served):
     exp = Experiment("e", store=served)
     run = exp.start_logging("r")
@@ -175,6 +177,7 @@ def test_retries_transient_statuses(served, status):
     assert len(faults(served).seen) == 3
 
 
+@pytest.mark.slow  # kept out of the quick loop: waits out timeouts and retries on purpose
 def test_a_failing_server_gives_store_error_after_the_timeout(served):
     served.timeout = 1.0
     faults(served).down = True
@@ -199,6 +202,7 @@ def test_nothing_listening_gives_store_error_quickly():
     assert time.monotonic() - started < 3.0
 
 
+@pytest.mark.slow  # kept out of the quick loop: waits out timeouts and retries on purpose
 def test_a_server_that_never_answers_gives_store_error_not_a_hang():
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
@@ -210,6 +214,7 @@ def test_a_server_that_never_answers_gives_store_error_not_a_hang():
         assert time.monotonic() - started < 4.0
 
 
+@pytest.mark.slow  # kept out of the quick loop: waits out timeouts and retries on purpose
 def test_writer_keeps_points_while_the_server_fails(served):
     served.timeout = 0.5
     exp = Experiment("e", store=served)
