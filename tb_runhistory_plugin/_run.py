@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import numpy as np
 
 from . import _lifecycle, _writer
+from ._filter import RunFilter
 from ._histograms import compute_histogram
 from ._images import encode_png, figure_to_png, load_image, sniff_image
 from ._livelogs import check_folder_free
@@ -375,7 +376,7 @@ class Run:
         if recursive:
             infos = self._store.list_descendants(self.id)
         else:
-            infos = self._store.list_runs(self._info.experiment_id, parent_id=self.id)
+            infos = self._store.list_runs(self._info.experiment_id, RunFilter(parent_id=self.id))
         return [Run(info, self._store, experiment=self._experiment, depth=self._depth + 1) for info in infos]
 
     def get_metrics(self, name: str | None = None, recursive: bool = False) -> dict[str, Any]:

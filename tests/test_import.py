@@ -19,7 +19,7 @@ from tensorboard.plugins.text.summary_v2 import text_pb
 from tensorboard.summary import Writer
 from tensorboard.util import tensor_util
 
-from tb_runhistory_plugin import Experiment
+from tb_runhistory_plugin import Experiment, RunFilter
 from tb_runhistory_plugin.cli._transfer import add_parsers, run_import
 from tb_runhistory_plugin.errors import InvalidArgumentError, NotFoundError
 from tb_runhistory_plugin.export import (
@@ -59,7 +59,7 @@ def tree(store, experiment: str) -> dict[str, object]:
     out: dict[str, object] = {}
 
     def walk(parent, prefix):
-        for info in store.list_runs(exp.id, parent_id=parent):
+        for info in store.list_runs(exp.id, RunFilter(parent_id=parent)):
             out[prefix + info.display_name] = info
             walk(info.id, prefix + info.display_name + "/")
 

@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator, Sequence, Set
 from typing import Any
 
+from .._filter import RunFilter
 from .._types import MetricKind, RunInfo, Status
 from ..errors import ConflictError, InvalidArgumentError, NotFoundError, RunHistoryError
 from ..store import ORPHAN_GRACE, ROOTS, Store, open_store
@@ -162,7 +163,7 @@ def _server(args: argparse.Namespace) -> int:
 
 def _tree(store: Store, experiment_id: str, parent: str, depth: int | None, level: int = 0) -> list[dict[str, Any]]:
     nodes = []
-    for info in store.list_runs(experiment_id, parent_id=parent):
+    for info in store.list_runs(experiment_id, RunFilter(parent_id=parent)):
         node = _run_json(info)
         if info.child_count and (depth is None or level < depth):
             node["children"] = _tree(store, experiment_id, info.id, depth, level + 1)
@@ -229,7 +230,7 @@ def find_run(store: Store, ref: str) -> RunInfo:
         return store.get_run(ref)
     matches: dict[str, tuple[RunInfo, str]] = {}
     for exp in store.list_experiments():
-        for info in store.list_runs(exp.id, text=ref):
+        for info in store.list_runs(exp.id, RunFilter(text=ref)):
             if info.id.startswith(ref) or info.display_name == ref:
                 matches[info.id] = (info, exp.name)
     if len(matches) == 1:
@@ -243,7 +244,7 @@ def find_run(store: Store, ref: str) -> RunInfo:
 def run_details(store: Store, info: RunInfo) -> dict[str, Any]:
     """Everything `show` prints about a run, as plain data."""
     experiment = store.get_experiment(info.experiment_id)
-    children = store.list_runs(info.experiment_id, parent_id=info.id)
+    children = store.list_runs(info.experiment_id, RunFilter(parent_id=info.id))
     last = store.last_values([c.id for c in children]) if children else {}
     parent = store.get_run(info.parent_id) if info.parent_id else None
     return {
@@ -429,7 +430,7 @@ def collect_garbage(
 def _fail_stale_runs(store: Store, *, dry_run: bool, cutoff: float, now: float) -> list[dict[str, Any]]:
     stale = []
     for exp in store.list_experiments():
-        for info in store.list_runs(exp.id, status=[Status.RUNNING, Status.NOT_RESPONDING]):
+        for info in store.list_runs(exp.id, RunFilter(statuses=(Status.RUNNING, Status.NOT_RESPONDING))):
             seen = info.heartbeat_time if info.heartbeat_time is not None else info.start_time
             if seen >= cutoff:
                 continue

@@ -178,12 +178,12 @@ class RunHistoryApp:
     def _list_runs(self, request: Request, experiment_id: str) -> Response:
         check_name(experiment_id, "experiment id")
         limit, offset = parse.int_arg(request.args, "limit", None), parse.int_arg(request.args, "offset", 0)
-        runs = self.store.list_runs(experiment_id, limit=limit, offset=offset, **parse.run_filter(request.args))
+        runs = self.store.list_runs(experiment_id, parse.run_filter(request.args), limit=limit, offset=offset)
         return _json([wire.info_json(r) for r in runs])
 
     def _count_runs(self, request: Request, experiment_id: str) -> Response:
         check_name(experiment_id, "experiment id")
-        return _json({"count": self.store.count_runs(experiment_id, **parse.run_filter(request.args))})
+        return _json({"count": self.store.count_runs(experiment_id, parse.run_filter(request.args))})
 
     def _create_run(self, request: Request, experiment_id: str) -> Response:
         check_name(experiment_id, "experiment id")

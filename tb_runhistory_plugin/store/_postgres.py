@@ -39,6 +39,7 @@ from .._types import (
 from ..errors import ConflictError, InvalidArgumentError, NotFoundError, StoreError
 from . import _chunks
 from ._postgres_schema import MIGRATIONS
+from ._query import POSTGRES
 from ._sql import RUN_COLUMNS, check_file_ref, record_json
 from ._sql_store import SQLStore
 
@@ -84,8 +85,7 @@ class PostgresStore(SQLStore):
     """A store in a PostgreSQL schema (default `runhistory`), shared by every machine that reaches it."""
 
     _MARK = "%s"
-    _CONTAINS = "{col} ILIKE {mark}"  # ILIKE: SQLite's LIKE ignores (ASCII) case, so this search does too
-    _CREATION_ORDER = "r.seq"
+    _DIALECT = POSTGRES  # ILIKE: SQLite's LIKE ignores (ASCII) case, so the text search does too
     _NO_LIMIT = None
     _ROW_LOCKS = True
 

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
+from .._filter import ALL_RUNS, RunFilter
 from .._types import (
     TERMINAL_STATUSES,
     ChunkSummaries,
@@ -30,7 +31,8 @@ from .._types import (
 from ..errors import ConflictError, InvalidArgumentError, NotFoundError
 from . import _chunks
 from ._base import Store
-from ._sql import RUN_COLUMNS, clamp, property_json, run_filter, run_infos, stored_json
+from ._query import SQLITE, Compiler
+from ._sql import RUN_COLUMNS, clamp, property_json, run_infos, stored_json
 
 METRIC_COLUMNS = "run_id, name, kind, value_type, count, last_step, last_value, last_wall_time, description"
 _RECORD_KINDS = (MetricKind.TABLE, MetricKind.IMAGE, MetricKind.HISTOGRAM)
@@ -42,8 +44,7 @@ class SQLStore(Store):
 
     _MARK = "?"  # the dialect's parameter mark
     _SUMMARY_HINT = ""  # text after "FROM chunks" in the summaries query (SQLite names its covering index)
-    _CONTAINS = "{col} LIKE {mark} ESCAPE '\\'"  # a case-insensitive substring match (see _sql.run_filter)
-    _CREATION_ORDER = "r.rowid"  # the column that orders runs started at the same time
+    _DIALECT = SQLITE  # how filters are spelt (see _query.Dialect)
     _NO_LIMIT: int | None = -1  # what LIMIT takes to mean "all rows"
     _ROW_LOCKS = False  # whether SELECT ... FOR UPDATE exists (SQLite has one writer at a time instead)
     _queries: dict[str, str] = {}
@@ -189,35 +190,15 @@ class SQLStore(Store):
 
         return self._write(insert_run, idempotent=False)
 
-    def list_runs(
-        self,
-        experiment_id: str,
-        *,
-        parent_id: str | None = None,
-        status: Sequence[str] | None = None,
-        tags: Mapping[str, str | None] | None = None,
-        text: str | None = None,
-        limit: int | None = None,
-        offset: int = 0,
-    ) -> list[RunInfo]:
-        where, args = run_filter(experiment_id, parent_id, status, tags, text, mark=self._MARK, contains=self._CONTAINS)
+    def list_runs(self, experiment_id: str, filter: RunFilter | None = None, *, limit: int | None = None, offset: int = 0) -> list[RunInfo]:
+        compiler = Compiler(filter or ALL_RUNS, experiment_id, self._DIALECT)
         limit = None if limit is None or int(limit) < 0 else int(limit)  # a negative limit means no limit
-        args += [self._NO_LIMIT if limit is None else limit, max(0, int(offset))]
-        order = self._q(f" ORDER BY r.start_time, {self._CREATION_ORDER} LIMIT ? OFFSET ?")
-        query = f"SELECT {RUN_COLUMNS} FROM runs r WHERE {where}{order}"
+        query, args = compiler.select(RUN_COLUMNS, paged=True, limit=limit, offset=max(0, int(offset)), no_limit=self._NO_LIMIT)
         return self._read(lambda handle: self._runs_from_rows(handle, self._execute(handle, query, args).fetchall()))
 
-    def count_runs(
-        self,
-        experiment_id: str,
-        *,
-        parent_id: str | None = None,
-        status: Sequence[str] | None = None,
-        tags: Mapping[str, str | None] | None = None,
-        text: str | None = None,
-    ) -> int:
-        where, args = run_filter(experiment_id, parent_id, status, tags, text, mark=self._MARK, contains=self._CONTAINS)
-        return self._read(lambda handle: self._execute(handle, f"SELECT COUNT(*) FROM runs r WHERE {where}", args).fetchone()[0])
+    def count_runs(self, experiment_id: str, filter: RunFilter | None = None) -> int:
+        query, args = Compiler(filter or ALL_RUNS, experiment_id, self._DIALECT).select("COUNT(*)", paged=False)
+        return self._read(lambda handle: self._execute(handle, query, args).fetchone()[0])
 
     def set_run_status(self, run_id: str, status: str, *, end_time: float | None = None, error: str | None = None, traceback: str | None = None) -> RunInfo:
         if status not in TERMINAL_STATUSES:
