@@ -399,4 +399,6 @@ def evaluate(node: Node, facts: Facts) -> bool:
     kind = _kind(value)
     if kind is None or kind != _kind(node.value):
         return False
+    if kind == "num":  # as the stores compare numbers: float64
+        return _COMPARE[node.op](float(value), float(node.value))
     return _COMPARE[node.op](value, node.value)

@@ -172,7 +172,7 @@ def run_impl(store: Store, run_id: str) -> dict[str, Any]:
 def sweep_impl(store: Store, parent_id: str, *, limit: int = DEFAULT_SWEEP, offset: int = 0) -> dict[str, Any]:
     """A parent's children as a matrix: hyperparameters and final metric values, one row per child.
 
-    Columns (key "source:name"): properties, tags, scalars logged once and the numeric cells of
+    Columns (key "source:name"): params, properties, tags, scalars logged once and the numeric cells of
     tables logged as one row are parameters ("param"); scalars logged more than once give their
     last value ("metric").
     """
@@ -196,6 +196,8 @@ def sweep_impl(store: Store, parent_id: str, *, limit: int = DEFAULT_SWEEP, offs
 
     for child in children:
         row: dict[str, Any] = {}
+        for key, value in child.params.items():
+            put(row, "params", key, value)
         for key, value in child.properties.items():
             put(row, "property", key, value)
         for key, value in child.tags.items():
@@ -223,7 +225,7 @@ def sweep_impl(store: Store, parent_id: str, *, limit: int = DEFAULT_SWEEP, offs
     }
 
 
-_SOURCE_ORDER = {"property": 0, "tag": 1, "scalar": 2, "row": 3}
+_SOURCE_ORDER = {"params": 0, "property": 1, "tag": 2, "scalar": 3, "row": 4}
 
 
 def _is_number(value: Any, source: str) -> bool:

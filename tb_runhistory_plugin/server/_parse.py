@@ -20,6 +20,7 @@ from .._validate import (
     MAX_STEP,
     check_mapping,
     check_name,
+    check_param_value,
     check_property_value,
     check_step,
     check_tag_value,
@@ -113,6 +114,11 @@ def tags(value: Any) -> dict[str, str]:
 def properties(value: Any) -> dict[str, Any]:
     """Properties as Run.add_properties takes them: names to JSON scalars."""
     return {check_name(k, "property name"): check_property_value(k, v) for k, v in check_mapping(value, "properties").items()}
+
+
+def params(value: Any) -> dict[str, Any]:
+    """Params as Run.log_params takes them: names to bool, int, float or str (JSON keeps 1 and 1.0 apart)."""
+    return {check_name(k, "param name"): check_param_value(k, v) for k, v in check_mapping(value, "params").items()}
 
 
 def logs_dir(value: Any) -> str | None:

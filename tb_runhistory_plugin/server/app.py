@@ -50,6 +50,7 @@ ROUTES: list[tuple[str, str, str]] = [
     ("POST", "/api/v1/runs/<run_id>/tags", "set_tags"),
     ("POST", "/api/v1/runs/<run_id>/tags/remove", "remove_tags"),
     ("POST", "/api/v1/runs/<run_id>/properties", "add_properties"),
+    ("POST", "/api/v1/runs/<run_id>/params", "add_params"),
     ("POST", "/api/v1/metrics", "write_metrics"),
     ("GET", "/api/v1/runs/<run_id>/metrics", "list_metrics"),
     ("POST", "/api/v1/last-values", "last_values"),
@@ -242,6 +243,11 @@ class RunHistoryApp:
     def _add_properties(self, request: Request, run_id: str) -> Response:
         check_name(run_id, "run id")
         self.store.add_properties(run_id, parse.properties(self._body(request).get("properties")))
+        return _json({})
+
+    def _add_params(self, request: Request, run_id: str) -> Response:
+        check_name(run_id, "run id")
+        self.store.add_params(run_id, parse.params(self._body(request).get("params")))
         return _json({})
 
     def _write_metrics(self, request: Request) -> Response:

@@ -97,6 +97,10 @@ class Store(abc.ABC):
     def add_properties(self, run_id: str, properties: Mapping[str, Any]) -> None:
         """Add properties; ConflictError naming the key when one would change."""
 
+    @abc.abstractmethod
+    def add_params(self, run_id: str, params: Mapping[str, Any]) -> None:
+        """Add typed params (bool, int, float, str); the same value again is fine, another is a ConflictError naming both."""
+
     # -- metrics -----------------------------------------------------------
     @abc.abstractmethod
     def write_metrics(self, scalars: Sequence[ScalarBatch] = (), records: Sequence[RecordBatch] = (), *, batch_id: str | None = None) -> None:

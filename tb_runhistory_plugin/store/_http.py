@@ -257,7 +257,11 @@ class HttpStore(Store):
     def add_properties(self, run_id: str, properties: Mapping[str, Any]) -> None:
         self._request("POST", f"/runs/{_seg(run_id)}/properties", body={"properties": dict(properties)})
 
+    def add_params(self, run_id: str, params: Mapping[str, Any]) -> None:
+        self._request("POST", f"/runs/{_seg(run_id)}/params", body={"params": dict(params)})
+
     # -- metrics -----------------------------------------------------------
+
     def write_metrics(self, scalars: Sequence[ScalarBatch] = (), records: Sequence[RecordBatch] = (), *, batch_id: str | None = None) -> None:
         """Upload points in requests of at most ~8 MiB, each applied once however often it is retried.
 

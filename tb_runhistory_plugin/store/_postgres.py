@@ -41,9 +41,10 @@ from . import _chunks
 from ._postgres_schema import MIGRATIONS
 from ._query import POSTGRES
 from ._sql import RUN_COLUMNS, check_file_ref, record_json
-from ._sql_store import SQLStore
+from ._sql_store import SUMMARIES_MIGRATION, SQLStore
 
 DEFAULT_SCHEMA = "runhistory"
+_SUMMARY_UPDATE = _chunks.SUMMARY_UPDATE.replace("?", "%s")
 _SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 _CONNECT_TIMEOUT = 10  # seconds to reach the server
 _POOL_WAIT = 60.0  # seconds a thread waits for a free connection before StoreError
@@ -191,6 +192,8 @@ class PostgresStore(SQLStore):
             for name, statements in MIGRATIONS:
                 if name not in done:
                     cur.execute(statements)
+                    if name.endswith(SUMMARIES_MIGRATION):
+                        self._backfill_summaries(cur)
                     cur.execute("INSERT INTO migrations VALUES (%s, %s)", (name, time.time()))
 
         try:
@@ -315,14 +318,15 @@ class PostgresStore(SQLStore):
             description = next((b.description for b in batches if b.description), "")
             for c in _chunks.append_chunks(tail, count, steps, walls, values):
                 chunk_rows.append((metric_id, c.offset, c.count, c.step_min, c.step_max, c.wall_min, c.wall_max, c.summary, c.steps, c.wall_times, c.values))
-            updates.append((count + len(steps), value_type, int(steps[-1]), float(values[-1]), float(walls[-1]), description, metric_id))
+            summary = _chunks.summary_args(_chunks.batch_summary(values))
+            updates.append((count + len(steps), value_type, int(steps[-1]), float(values[-1]), float(walls[-1]), description, *summary, metric_id))
         with cur.copy(f"COPY chunks {_CHUNK_COLUMNS} FROM STDIN (FORMAT BINARY)") as copy:
             copy.set_types(_CHUNK_TYPES)
             for row in chunk_rows:
                 copy.write_row(row)
         cur.executemany(
             "UPDATE metrics SET count = %s, value_type = %s, last_step = %s, last_value = %s, last_wall_time = %s,"
-            " description = CASE WHEN description = '' THEN %s ELSE description END WHERE id = %s",
+            " description = CASE WHEN description = '' THEN %s ELSE description END, " + _SUMMARY_UPDATE + " WHERE id = %s",
             updates,
         )
 

@@ -99,7 +99,7 @@ class Compiler:
                 return "EXISTS (SELECT 1 FROM metrics m WHERE m.run_id = r.id AND m.name = ?)"
             assert isinstance(node, q.Compare)
             col = _AGGREGATE_SQL[field.aggregate or "last"]
-            args.append(node.value)
+            args.append(_bound(node.value))
             return f"EXISTS (SELECT 1 FROM metrics m WHERE m.run_id = r.id AND m.name = ? AND m.kind = 'scalar' AND {col} {_op(node.op)} ?)"
         alias = "x"
         col = None
@@ -130,10 +130,10 @@ class Compiler:
             return f"({col} IS NOT NULL)"
         if isinstance(node, q.Glob):
             args.append(glob_pattern(node.pattern, self.dialect.glob))
-            return f"({col} IS NOT NULL AND {self.glob_sql(col)})"
+            return f"COALESCE({self.glob_sql(col)}, FALSE)"
         assert isinstance(node, q.Compare)
-        args.append(node.value)
-        return f"({col} IS NOT NULL AND {col} {_op(node.op)} ?)"
+        args.append(_bound(node.value))
+        return f"COALESCE({col} {_op(node.op)} ?, FALSE)"  # NULL (no end time, no parent) is false, so `not` works
 
     def run_column(self, key: str, args: list[Any]) -> str:
         if key == "duration":
@@ -238,7 +238,8 @@ class Compiler:
         args: list[Any] = []
         head = self.with_clause(args, where, where_args)
         if self.filter.with_ancestors:
-            columns += ", (r.id IN (SELECT id FROM matched))"
+            if paged:  # a listing says which rows matched; a count has no row to say it of
+                columns += ", (r.id IN (SELECT id FROM matched))"
             body = f"SELECT {columns} FROM runs r WHERE r.id IN (SELECT id FROM shown)"
         else:
             body = f"SELECT {columns} FROM runs r WHERE {where}"
@@ -260,7 +261,10 @@ def _value_kind(value: Any) -> str:
 
 
 def _bound(value: Any) -> Any:
-    return (1 if value else 0) if isinstance(value, bool) else value
+    # Numbers compare as float64 on every store (and in _query.evaluate): exact up to 2**53.
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    return float(value) if isinstance(value, int | float) else value
 
 
 _OPS = {op: op for op in q.OPS}

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .._types import NOT_RESPONDING_AFTER, TERMINAL_STATUSES, RunInfo, Status, effective_status
-from .._validate import check_file_name, check_property_value
+from .._validate import check_file_name, check_property_value, param_type
 from ..errors import InvalidArgumentError, StoreError
 
 _SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}")
@@ -29,6 +29,30 @@ def check_file_ref(run_id: str, name: str) -> None:
 def property_json(key: str, value: Any) -> str:
     """A property value as the JSON text both stores keep; InvalidArgumentError naming the key when it cannot be kept."""
     return json.dumps(check_property_value(key, value))
+
+
+def param_row(value: bool | int | float | str) -> tuple[str, float | None, str | None]:
+    """(type, num, text) columns of a checked param value: ints keep their exact text beside the number."""
+    kind = param_type(value)
+    if kind == "str":
+        return kind, None, str(value)
+    return kind, float(value), str(int(value)) if kind == "int" else None
+
+
+def param_value(kind: str, num: float | None, text: str | None) -> bool | int | float | str:
+    """A param value from its (type, num, text) columns; StoreError when they do not fit the type."""
+    try:
+        if kind == "str" and text is not None:
+            return text
+        if kind == "int":
+            return int(text) if text is not None else int(num)  # type: ignore[arg-type]
+        if kind == "bool" and num is not None:
+            return bool(num)
+        if kind == "float" and num is not None:
+            return float(num)
+    except (TypeError, ValueError):
+        pass
+    raise StoreError(f"a param of type {kind!r} is damaged in the store (num {num!r}, text {text!r})")
 
 
 def record_json(meta: Any, run_id: str, name: str) -> str:

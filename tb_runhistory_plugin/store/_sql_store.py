@@ -28,12 +28,14 @@ from .._types import (
     RunInfo,
     Status,
 )
+from .._validate import check_name, check_param_value, param_type
 from ..errors import ConflictError, InvalidArgumentError, NotFoundError
 from . import _chunks
 from ._base import Store
 from ._query import SQLITE, Compiler
-from ._sql import RUN_COLUMNS, clamp, property_json, run_infos, stored_json
+from ._sql import RUN_COLUMNS, clamp, param_row, param_value, property_json, run_infos, stored_json
 
+SUMMARIES_MIGRATION = "_params_and_metric_summaries"  # the migration after which _backfill_summaries runs
 METRIC_COLUMNS = "run_id, name, kind, value_type, count, last_step, last_value, last_wall_time, description"
 _RECORD_KINDS = (MetricKind.TABLE, MetricKind.IMAGE, MetricKind.HISTOGRAM)
 _T = TypeVar("_T")
@@ -101,7 +103,10 @@ class SQLStore(Store):
             tags[run_id][key] = value
         for run_id, key, value in self._select_in(handle, "SELECT run_id, key, value FROM properties WHERE run_id {in} ORDER BY key", ids):
             props[run_id][key] = stored_json(value, f"property {key!r} of run {run_id!r}")
-        return run_infos(rows, tags, props)
+        params: dict[str, dict[str, Any]] = {i: {} for i in ids}
+        for run_id, key, kind, num, text in self._select_in(handle, "SELECT run_id, key, type, num, text FROM params WHERE run_id {in} ORDER BY key", ids):
+            params[run_id][key] = param_value(kind, num, text)
+        return run_infos(rows, tags, props, params)
 
     def _metric_infos(self, rows: list[tuple]) -> list[MetricInfo]:
         return [
@@ -265,6 +270,35 @@ class SQLStore(Store):
                 handle.executemany(query, [(run_id, k, v) for k, v in encoded.items()])
 
         self._write(insert_properties)
+
+    def add_params(self, run_id: str, params: Mapping[str, Any]) -> None:
+        checked = {check_name(key, "param name"): check_param_value(key, value) for key, value in params.items()}
+
+        def insert_params(handle: Any) -> None:
+            # Lock the run (PostgreSQL) so two writers of the same new key cannot both pass the check.
+            if self._execute(handle, self._q(f"SELECT 1 FROM runs WHERE id = ?{self._lock('NO KEY UPDATE')}"), (run_id,)).fetchone() is None:
+                raise NotFoundError(f"no run {run_id!r} in store {self.uri}")
+            rows = self._execute(handle, self._q("SELECT key, type, num, text FROM params WHERE run_id = ?"), (run_id,)).fetchall()
+            existing = {key: param_value(kind, num, text) for key, kind, num, text in rows}
+            for key, value in checked.items():
+                # Same type and value only: 1, 1.0 and True are different params.
+                if key in existing and (param_type(existing[key]) != param_type(value) or existing[key] != value):
+                    raise ConflictError(f"param {key!r} of run {run_id!r} is already {existing[key]!r}; it cannot change to {value!r}")
+            new = [(run_id, key, *param_row(value)) for key, value in checked.items() if key not in existing]
+            if new:
+                handle.executemany(self._q("INSERT INTO params VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"), new)
+
+        self._write(insert_params)
+
+    def _backfill_summaries(self, handle: Any) -> None:
+        """Fill the metric summary columns of series written before they existed, from their chunks' summaries."""
+        metrics = self._execute(handle, self._q("SELECT id, last_value FROM metrics WHERE kind = 'scalar' AND count > 0")).fetchall()
+        for metric_id, last in metrics:
+            rows = self._execute(handle, self._q("SELECT summary FROM chunks WHERE metric_id = ?"), (metric_id,), binary=True).fetchall()
+            summary = _chunks.combined_summary([r[0] for r in rows], self._last_value(last))
+            query = self._q("UPDATE metrics SET s_sum = 0, s_finite = 0 WHERE id = ?")
+            self._execute(handle, query, (metric_id,))
+            self._execute(handle, self._q(f"UPDATE metrics SET {_chunks.SUMMARY_UPDATE} WHERE id = ?"), (*_chunks.summary_args(summary), metric_id))
 
     def get_experiment(self, name_or_id: str) -> ExperimentInfo:
         query = self._q("SELECT id, name, created_at FROM experiments WHERE id = ? OR name = ? ORDER BY (id = ?) DESC LIMIT 1")

@@ -27,7 +27,7 @@ from . import _chunks
 from ._base import ORPHAN_GRACE, depth_first
 from ._pool import Pool
 from ._sql import RUN_COLUMNS, check_file_ref, record_json
-from ._sql_store import SQLStore
+from ._sql_store import SUMMARIES_MIGRATION, SQLStore
 from ._sqlite_maintain import compact, delete_orphans
 from ._sqlite_schema import MIGRATIONS
 
@@ -215,6 +215,8 @@ class SQLiteStore(SQLStore):
                     for statement in sql.split(";"):
                         if statement.strip():
                             conn.execute(statement)
+                    if name.endswith(SUMMARIES_MIGRATION):
+                        self._backfill_summaries(conn)
                     conn.execute("INSERT INTO migrations VALUES (?, ?)", (name, time.time()))
 
         try:
@@ -319,7 +321,7 @@ class SQLiteStore(SQLStore):
         )
         conn.execute(
             "UPDATE metrics SET count = ?, value_type = ?, last_step = ?, last_value = ?, last_wall_time = ?,"
-            " description = CASE WHEN description = '' THEN ? ELSE description END WHERE id = ?",
+            f" description = CASE WHEN description = '' THEN ? ELSE description END, {_chunks.SUMMARY_UPDATE} WHERE id = ?",
             (
                 count + len(steps),
                 promote_value_type(value_type, batch.value_type),
@@ -327,6 +329,7 @@ class SQLiteStore(SQLStore):
                 _pack_float(float(values[-1])),
                 float(walls[-1]),
                 batch.description,
+                *_chunks.summary_args(_chunks.batch_summary(values)),
                 metric_id,
             ),
         )
