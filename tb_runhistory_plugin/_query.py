@@ -164,9 +164,8 @@ def parse(text: str) -> Node:
     try:
         tree = _PARSER.parse(text)
     except lark.exceptions.UnexpectedCharacters as exc:
-        raise QueryError(
-            f"unexpected character {text[exc.pos_in_stream]!r}", query=text, token=text[exc.pos_in_stream], line=exc.line, column=exc.column
-        ) from None
+        char = text[exc.pos_in_stream or 0]
+        raise QueryError(f"unexpected character {char!r}", query=text, token=char, line=exc.line, column=exc.column) from None
     except lark.exceptions.UnexpectedToken as exc:
         token = exc.token
         if token.type == "$END":
@@ -176,7 +175,9 @@ def parse(text: str) -> Node:
     except lark.exceptions.LarkError as exc:
         raise QueryError(f"the query cannot be parsed: {exc}") from None
     _check_size(tree, text)
-    return _Build(text).node(tree.children[0])
+    body = tree.children[0]
+    assert isinstance(body, lark.Tree)  # start: or_expr, always a rule
+    return _Build(text).node(body)
 
 
 def _check_size(tree: lark.Tree, text: str) -> None:
@@ -260,7 +261,7 @@ class _Build:
         raise self.error(f"unknown field {'.'.join(parts)!r}; expected one of {known}", tree)
 
     def key(self, item: Any) -> str:
-        token = item.children[0] if isinstance(item, lark.Tree) else item
+        token: Any = item.children[0] if isinstance(item, lark.Tree) else item
         text = str(token)
         if token.type == "BACKTICKED":
             return text[1:-1]
@@ -320,7 +321,9 @@ def parse_field(text: str) -> Field:
     body = tree.children[0]
     if not isinstance(body, lark.Tree) or body.data != "compare":
         raise QueryError(f"{text!r} is not a field to sort by")
-    return _Build(stripped).field(body.children[0])
+    field = body.children[0]
+    assert isinstance(field, lark.Tree)
+    return _Build(stripped).field(field)
 
 
 # -- plain-Python evaluation (the reference the SQL compilers are tested against) --

@@ -98,11 +98,11 @@ class Compiler:
             if isinstance(node, q.Exists):
                 return "EXISTS (SELECT 1 FROM metrics m WHERE m.run_id = r.id AND m.name = ?)"
             assert isinstance(node, q.Compare)
-            col = _AGGREGATE_SQL[field.aggregate or "last"]
+            summary = _AGGREGATE_SQL[field.aggregate or "last"]
             args.append(_bound(node.value))
-            return f"EXISTS (SELECT 1 FROM metrics m WHERE m.run_id = r.id AND m.name = ? AND m.kind = 'scalar' AND {col} {_op(node.op)} ?)"
+            return f"EXISTS (SELECT 1 FROM metrics m WHERE m.run_id = r.id AND m.name = ? AND m.kind = 'scalar' AND {summary} {_op(node.op)} ?)"
         alias = "x"
-        col = None
+        col: str | None = None
         if isinstance(node, q.Compare):
             col = self.typed_column(field.source, alias, _value_kind(node.value))
             if col is None:
