@@ -94,30 +94,43 @@ class Compiler:
         if field.source == "run":
             return self.run_term(node, args)
         if field.source == "metrics":
+            # `r.id IN (...)`, not a correlated EXISTS: PostgreSQL hashes the subquery once, even under `or`.
             args.append(field.key)
             if isinstance(node, q.Exists):
-                return "EXISTS (SELECT 1 FROM metrics m WHERE m.run_id = r.id AND m.name = ?)"
+                return "r.id IN (SELECT m.run_id FROM metrics m WHERE m.name = ?)"
             assert isinstance(node, q.Compare)
             summary = _AGGREGATE_SQL[field.aggregate or "last"]
             args.append(_bound(node.value))
-            return f"EXISTS (SELECT 1 FROM metrics m WHERE m.run_id = r.id AND m.name = ? AND m.kind = 'scalar' AND {summary} {_op(node.op)} ?)"
+            return f"r.id IN (SELECT m.run_id FROM metrics m WHERE m.name = ? AND m.kind = 'scalar' AND {summary} {_op(node.op)} ?)"
         alias = "x"
-        col: str | None = None
+        cond = ""
         if isinstance(node, q.Compare):
             col = self.typed_column(field.source, alias, _value_kind(node.value))
             if col is None:
                 return "(1 = 0)"  # a tag is never a number: the term cannot match
-        scope = self.scope(field, alias, args)
-        args.append(field.key)
-        head = f"EXISTS (SELECT 1 FROM {_TABLES[field.source]} {alias} WHERE {scope} AND {alias}.key = ?"
-        if isinstance(node, q.Exists):
-            return head + ")"
+            cond = f" AND {self.typed_guard(field.source, alias, _value_kind(node.value))}{col} {_op(node.op)} ?"
+        elif isinstance(node, q.Glob):
+            col = self.typed_column(field.source, alias, "str")
+            cond = f" AND {self.typed_guard(field.source, alias, 'str')}{self.glob_sql(str(col))}"
+        table = _TABLES[field.source]
+        if self.filter.inherit and field.source in ("tags", "params"):
+            scope = self.scope(field, alias, args)
+            args.append(field.key)
+            head = f"EXISTS (SELECT 1 FROM {table} {alias} WHERE {scope} AND {alias}.key = ?"
+        else:
+            args.append(field.key)
+            head = f"r.id IN (SELECT {alias}.run_id FROM {table} {alias} WHERE {alias}.key = ?"
         if isinstance(node, q.Glob):
             args.append(glob_pattern(node.pattern, self.dialect.glob))
-            return f"{head} AND {self.glob_sql(str(self.typed_column(field.source, alias, 'str')))})"
-        assert isinstance(node, q.Compare)
-        args.append(_bound(node.value))
-        return f"{head} AND {col} {_op(node.op)} ?)"
+        elif isinstance(node, q.Compare):
+            args.append(_bound(node.value))
+        return f"{head}{cond})"
+
+    def typed_guard(self, source: str, alias: str, kind: str) -> str:
+        """For params: the type check before a plain column compare (so the (key, num) and (key, text) indexes serve it)."""
+        if source != "params":
+            return ""
+        return {"num": f"{alias}.type IN ('int', 'float') AND ", "str": f"{alias}.type = 'str' AND ", "bool": f"{alias}.type = 'bool' AND "}[kind]
 
     def run_term(self, node: q.Node, args: list[Any]) -> str:
         key = node.field.key  # type: ignore[union-attr]
@@ -148,12 +161,8 @@ class Compiler:
         """The column holding a value of `kind` ("num", "str", "bool"), NULL for other types; None when the source has none."""
         if source == "tags":
             return f"{alias}.value" if kind == "str" else None
-        if source == "params":
-            return {
-                "num": f"(CASE WHEN {alias}.type IN ('int', 'float') THEN {alias}.num END)",
-                "str": f"(CASE WHEN {alias}.type = 'str' THEN {alias}.text END)",
-                "bool": f"(CASE WHEN {alias}.type = 'bool' THEN {alias}.num END)",
-            }[kind]
+        if source == "params":  # behind typed_guard
+            return f"{alias}.text" if kind == "str" else f"{alias}.num"
         spelling = {"num": self.dialect.json_num, "str": self.dialect.json_str, "bool": self.dialect.json_bool}[kind]
         return spelling.format(col=f"{alias}.value")
 
@@ -228,7 +237,10 @@ class Compiler:
         for kind in ("str",) if field.source == "tags" else ("num", "str"):
             scope = self.scope(field, "x", args)
             args.append(field.key)
-            keys.append(f"(SELECT {self.typed_column(field.source, 'x', kind)} FROM {_TABLES[field.source]} x WHERE {scope} AND x.key = ?)")
+            guard = self.typed_guard(field.source, "x", kind)
+            keys.append(
+                f"(SELECT {self.typed_column(field.source, 'x', kind)} FROM {_TABLES[field.source]} x WHERE {scope} AND x.key = ? {'AND ' + guard[:-5] if guard else ''})"
+            )
         return keys
 
     def select(self, columns: str, *, paged: bool, limit: int | None = None, offset: int = 0, no_limit: Any = -1) -> tuple[str, list[Any]]:

@@ -198,8 +198,16 @@ class SQLStore(Store):
     def list_runs(self, experiment_id: str, filter: RunFilter | None = None, *, limit: int | None = None, offset: int = 0) -> list[RunInfo]:
         compiler = Compiler(filter or ALL_RUNS, experiment_id, self._DIALECT)
         limit = None if limit is None or int(limit) < 0 else int(limit)  # a negative limit means no limit
-        query, args = compiler.select(RUN_COLUMNS, paged=True, limit=limit, offset=max(0, int(offset)), no_limit=self._NO_LIMIT)
-        return self._read(lambda handle: self._runs_from_rows(handle, self._execute(handle, query, args).fetchall()))
+        query, args = compiler.select("r.id", paged=True, limit=limit, offset=max(0, int(offset)), no_limit=self._NO_LIMIT)
+
+        def select_page(handle: Any) -> list[RunInfo]:
+            # The page's ids first (cheap columns only), then its rows: the child counts and other
+            # columns are read for the page, not for every run that matched before the limit.
+            page = self._execute(handle, query, args).fetchall()
+            found = {row[0]: row for row in self._select_in(handle, f"SELECT {RUN_COLUMNS} FROM runs r WHERE r.id {{in}}", [p[0] for p in page])}
+            return self._runs_from_rows(handle, [(*found[p[0]], *p[1:]) for p in page if p[0] in found])
+
+        return self._read(select_page)
 
     def count_runs(self, experiment_id: str, filter: RunFilter | None = None) -> int:
         query, args = Compiler(filter or ALL_RUNS, experiment_id, self._DIALECT).select("COUNT(*)", paged=False)
