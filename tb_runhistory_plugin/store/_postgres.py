@@ -111,6 +111,8 @@ class PostgresStore(SQLStore):
     # -- connections -------------------------------------------------------
     def _configure(self, conn: psycopg.Connection) -> None:
         conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(self.schema)))
+        # JIT compiling a filtered listing costs ~240 ms (bench/bench_query.py) to save a few: never worth it here.
+        conn.execute("SET jit = off")
 
     def _open_pool(self) -> None:
         """Open the pool and wait for its first connection, so an unreachable server fails now, and clearly."""
