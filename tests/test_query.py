@@ -315,3 +315,19 @@ def test_random_queries_match_the_python_evaluator_on_every_store(data):
         assert _answer(store, exp_id, RunFilter(query=text, inherit=inherit, with_ancestors=with_ancestors)) == want, text
 
     check()
+
+
+def test_the_rest_server_answers_a_bad_query_with_400_and_its_position(sqlite_store):
+    from werkzeug.test import Client
+
+    from tb_runhistory_plugin.server.app import RunHistoryApp
+
+    exp = sqlite_store.get_or_create_experiment("e")
+    client = Client(RunHistoryApp(sqlite_store, token=""))
+    for path in ("runs", "runs/count"):
+        resp = client.get(f"/api/v1/experiments/{exp.id}/{path}", query_string={"filter": "params.a >= 1 and (name = 'x'"})
+        assert resp.status_code == 400
+        error = resp.get_json()["error"]
+        assert (error["type"], error["line"], error["column"], error["token"]) == ("QueryError", 1, 30, "")
+    resp = client.get(f"/api/v1/experiments/{exp.id}/runs", query_string={"filter": "params.a >= 1", "sort": "params.a", "order": "desc"})
+    assert resp.status_code == 200 and resp.get_json() == []

@@ -22,7 +22,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from .._validate import check_experiment_name, check_file_name, check_name
-from ..errors import InvalidArgumentError, RunHistoryError
+from ..errors import InvalidArgumentError, QueryError, RunHistoryError
 from ..store import Store, open_store, wire
 from . import _parse as parse
 
@@ -112,7 +112,8 @@ class RunHistoryApp:
         try:
             response = self._dispatch(request)
         except RunHistoryError as exc:
-            response = _error_response(exc.status, type(exc).__name__, str(exc))
+            where = {"line": exc.line, "column": exc.column, "token": exc.token} if isinstance(exc, QueryError) else {}
+            response = _error_response(exc.status, type(exc).__name__, str(exc), **where)
         except RequestEntityTooLarge:
             response = _error_response(413, "PayloadTooLargeError", f"request body over the limit of {self.max_request_bytes} bytes")
         except HTTPException as exc:
@@ -328,8 +329,8 @@ def _json(data: Any, *, status: int = 200) -> Response:
     return response
 
 
-def _error_response(status: int, kind: str, message: str) -> Response:
-    return _json({"error": {"status": status, "type": kind, "message": message}}, status=status)
+def _error_response(status: int, kind: str, message: str, **extra: Any) -> Response:
+    return _json({"error": {"status": status, "type": kind, "message": message, **extra}}, status=status)
 
 
 def create_app(store: Store | str | None = None, *, token: str | None = None, max_request_bytes: int = MAX_REQUEST_BYTES) -> RunHistoryApp:
