@@ -45,6 +45,7 @@ setup(
         "google-crc32c>=1.5,<2",
         "orjson>=3.8,<4",
         "psutil>=5.9,<8",
+        "lark>=1.1,<2",
     ],
     extras_require={
         "postgres": ["psycopg[binary]>=3.1,<4", "psycopg-pool>=3.2,<4"],

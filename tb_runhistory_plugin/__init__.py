@@ -1,10 +1,11 @@
 """tb-runhistory: a local-first run history with a TensorBoard plugin."""
 
 from ._experiment import Experiment
+from ._filter import ROOTS, RunFilter
 from ._launcher import Tensorboard
 from ._run import Run
 from ._types import ExperimentInfo, FileInfo, MetricHistory, MetricInfo, Record, RunInfo, Status
-from .errors import ConflictError, InvalidArgumentError, NotFoundError, PayloadTooLargeError, RunHistoryError, StoreError, WriteErrors
+from .errors import ConflictError, InvalidArgumentError, NotFoundError, PayloadTooLargeError, QueryError, RunHistoryError, StoreError, WriteErrors
 from .store import Store, open_store
 
 __version__ = "0.1.0"
@@ -19,9 +20,12 @@ __all__ = [
     "MetricInfo",
     "NotFoundError",
     "PayloadTooLargeError",
+    "QueryError",
+    "ROOTS",
     "Record",
     "Run",
     "RunHistoryError",
+    "RunFilter",
     "RunInfo",
     "Status",
     "Store",

@@ -7,8 +7,9 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ._filter import RunFilter
 from ._run import Run
-from ._types import ExperimentInfo, RunInfo, Status
+from ._types import ExperimentInfo, RunInfo
 from ._validate import check_experiment_name, check_name
 from .errors import InvalidArgumentError
 from .store import ROOTS, Store, resolve_store
@@ -37,7 +38,7 @@ class Experiment:
 
     def source_runs(self) -> builtins.list[tuple[Store, RunInfo]]:
         """(store, run) for each top-level run: what exporting or serving this experiment covers."""
-        return [(self.store, info) for info in self.store.list_runs(self.id, parent_id=ROOTS)]
+        return [(self.store, info) for info in self.store.list_runs(self.id, RunFilter(parent_id=ROOTS))]
 
     def start_logging(
         self,
@@ -66,8 +67,13 @@ class Experiment:
         tags: str | Sequence[str] | Mapping[str, Any] | None = None,
         status: str | Sequence[str] | None = None,
         include_children: bool = False,
+        *,
+        filter: str | RunFilter | None = None,
     ) -> builtins.list[Run]:
-        """Runs, newest first, filtered by tags (keys, or key: value) and status."""
+        """Runs, newest first, filtered by tags (keys, or key: value), status and a query (`filter`, see README "Queries").
+
+        A RunFilter given as `filter` is used as it is, with its own order; its parent_id wins over include_children.
+        """
         tag_filter: dict[str, str | None]
         if tags is None:
             tag_filter = {}
@@ -77,13 +83,16 @@ class Experiment:
             tag_filter = {check_name(k, "tag name"): None if v is None else str(v) for k, v in tags.items()}
         else:
             tag_filter = {check_name(k, "tag name"): None for k in tags}
-        statuses = [status] if isinstance(status, str) else list(status or [])
-        valid = {str(s) for s in Status}
-        for value in statuses:
-            if value not in valid:
-                raise InvalidArgumentError(f"unknown status {value!r}; expected one of {sorted(valid)}")
-        infos = self.store.list_runs(self.id, parent_id=None if include_children else ROOTS, status=statuses or None, tags=tag_filter or None)
-        return [Run(info, self.store, experiment=self) for info in reversed(infos)]
+        statuses = (status,) if isinstance(status, str) else tuple(status or ())
+        if isinstance(filter, RunFilter):
+            merged = filter.replace(tags={**filter.tags, **tag_filter}, statuses=filter.statuses + statuses)
+            if not include_children and filter.parent_id is None:
+                merged = merged.replace(parent_id=ROOTS)
+            return [Run(info, self.store, experiment=self) for info in self.store.list_runs(self.id, merged)]
+        if filter is not None and not isinstance(filter, str):
+            raise InvalidArgumentError(f"filter must be a query string or a RunFilter, got {type(filter).__name__}")
+        query = RunFilter(parent_id=None if include_children else ROOTS, statuses=statuses, tags=tag_filter, query=filter, order="desc")
+        return [Run(info, self.store, experiment=self) for info in self.store.list_runs(self.id, query)]
 
     def __repr__(self) -> str:
         return f"Experiment(name={self.name!r}, id={self.id!r}, store={self.store.uri!r})"

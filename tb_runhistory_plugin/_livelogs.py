@@ -31,6 +31,7 @@ import math
 import os
 from typing import TYPE_CHECKING, Protocol
 
+from ._filter import RunFilter
 from ._types import Status
 from .errors import ConflictError
 
@@ -122,7 +123,7 @@ def check_folder_free(store: Store, experiment_id: str, folder: str, run_id: str
     Raises:
         ConflictError: naming that run.
     """
-    for info in store.list_runs(experiment_id, status=[Status.RUNNING]):
+    for info in store.list_runs(experiment_id, RunFilter(statuses=(Status.RUNNING,))):
         if info.id != run_id and _overlap(info.logs_dir, folder):
             raise ConflictError(
                 f"logs folder {folder!r} overlaps {info.logs_dir!r}, followed by run {info.display_name!r} ({info.id}), which is "

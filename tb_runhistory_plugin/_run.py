@@ -7,6 +7,7 @@ import io
 import os
 import time
 import traceback as _traceback
+import types
 from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import numpy as np
 
 from . import _lifecycle, _writer
+from ._filter import RunFilter
 from ._histograms import compute_histogram
 from ._images import encode_png, figure_to_png, load_image, sniff_image
 from ._livelogs import check_folder_free
@@ -24,6 +26,7 @@ from ._validate import (
     check_file_name,
     check_mapping,
     check_name,
+    check_param_value,
     check_property_value,
     check_step,
     check_tag_value,
@@ -263,6 +266,25 @@ class Run:
         """The run's properties."""
         return dict(self._store.get_run(self.id).properties)
 
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        """Log hyperparameters (bool, int, float or str); add-only: the same value again is fine, another is a ConflictError."""
+        checked = {check_name(k, "param name"): check_param_value(k, v) for k, v in check_mapping(params, "params").items()}
+        if checked:
+            self._store.add_params(self.id, checked)
+
+    def log_param(self, name: str, value: Any) -> None:
+        """Log one hyperparameter (see log_params)."""
+        self.log_params({name: value})
+
+    def get_params(self) -> dict[str, bool | int | float | str]:
+        """The run's params."""
+        return dict(self._store.get_run(self.id).params)
+
+    @property
+    def params(self) -> Mapping[str, bool | int | float | str]:
+        """The run's params, read-only (log_params adds more)."""
+        return types.MappingProxyType(self.get_params())
+
     # -- lifecycle -----------------------------------------------------------
     def complete(self) -> None:
         """Flush and mark the run Completed."""
@@ -375,7 +397,7 @@ class Run:
         if recursive:
             infos = self._store.list_descendants(self.id)
         else:
-            infos = self._store.list_runs(self._info.experiment_id, parent_id=self.id)
+            infos = self._store.list_runs(self._info.experiment_id, RunFilter(parent_id=self.id))
         return [Run(info, self._store, experiment=self._experiment, depth=self._depth + 1) for info in infos]
 
     def get_metrics(self, name: str | None = None, recursive: bool = False) -> dict[str, Any]:

@@ -66,6 +66,8 @@ class RunInfo:
     properties: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     child_count: int = 0
     logs_dir: str | None = None
+    params: Mapping[str, bool | int | float | str] = dataclasses.field(default_factory=dict)
+    matched: bool = True  # False for an ancestor listed only because a descendant matched (RunFilter.with_ancestors)
 
     @property
     def is_terminal(self) -> bool:

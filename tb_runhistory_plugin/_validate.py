@@ -191,6 +191,33 @@ def check_property_value(key: str, value: Any) -> Any:
     raise InvalidArgumentError(f"value of property {key!r} must be a string, number, bool or None, got {type(value).__name__} {_short(value)}")
 
 
+PARAM_TYPES = ("bool", "int", "float", "str")
+
+
+def check_param_value(key: str, value: Any) -> bool | int | float | str:
+    """Parameter values are typed scalars: bool, int (64-bit), finite float or str (no NUL, valid Unicode)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return _check_int64(value, f"value of param {key!r}")
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise InvalidArgumentError(f"value of param {key!r} must be finite, got {value!r}")
+        return value
+    if isinstance(value, str):
+        if len(value) > MAX_TEXT_LENGTH:
+            raise InvalidArgumentError(f"value of param {key!r} is {len(value)} characters, over {MAX_TEXT_LENGTH}")
+        return check_unicode(value, f"value of param {key!r}")
+    raise InvalidArgumentError(f"value of param {key!r} must be a bool, int, float or str, got {type(value).__name__} {_short(value)}")
+
+
+def param_type(value: bool | int | float | str) -> str:
+    """The stored type name of a checked param value."""
+    return "bool" if isinstance(value, bool) else "int" if isinstance(value, int) else "float" if isinstance(value, float) else "str"
+
+
 def check_mapping(value: Any, what: str) -> Mapping[str, Any]:
     """A dict-like argument (None means empty)."""
     if value is None:

@@ -15,6 +15,19 @@ class InvalidArgumentError(RunHistoryError, ValueError):
     status = 400
 
 
+class QueryError(InvalidArgumentError):
+    """A run query that cannot be parsed or means nothing; names the token, line and column (1-based)."""
+
+    def __init__(self, message: str, *, query: str = "", token: str = "", line: int = 0, column: int = 0) -> None:
+        self.token, self.line, self.column = token, line, column
+        lines = query.splitlines()
+        if line and 0 < line <= len(lines):
+            message = f"{message} at line {line}, column {column}:\n  {lines[line - 1]}\n  {' ' * (column - 1)}^"
+        elif line:
+            message = f"{message} at line {line}, column {column}"
+        super().__init__(message)
+
+
 class NotFoundError(RunHistoryError, LookupError):
     """An experiment, run, metric or file that does not exist."""
 

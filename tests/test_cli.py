@@ -17,7 +17,7 @@ from contextlib import redirect_stderr, redirect_stdout
 
 import pytest
 
-from tb_runhistory_plugin import Experiment, cli
+from tb_runhistory_plugin import Experiment, RunFilter, cli
 from tb_runhistory_plugin._launcher import _alive, _descendants
 from tb_runhistory_plugin.demos import run_sweep
 from tb_runhistory_plugin.store import SQLiteStore
@@ -250,7 +250,7 @@ def test_demo_without_serving_can_run_twice(tmp_path, monkeypatch):
         assert code == 0 and out == "" and "diabetes-ridge" in err and "digits-mlp" in err
     store = SQLiteStore(path)
     for name, children in (("diabetes-ridge", 7), ("digits-mlp", 3)):
-        roots = store.list_runs(store.get_experiment(name).id, parent_id="__roots__")
+        roots = store.list_runs(store.get_experiment(name).id, RunFilter(parent_id="__roots__"))
         assert len(roots) == 2 and all(r.status == "Completed" and r.child_count == children for r in roots)
     assert {"ridge-sweep", "ridge-sweep_2", "digits-mlp", "digits-mlp_2"} <= set(os.listdir(logdir))
     assert os.path.isdir(os.path.join(logdir, "digits-mlp", "logs", "train"))

@@ -14,7 +14,7 @@ import time
 import numpy as np
 import pytest
 
-from tb_runhistory_plugin import Experiment, Status, _run, _writer, open_store
+from tb_runhistory_plugin import Experiment, RunFilter, Status, _run, _writer, open_store
 
 STORE_DIR = "store"
 
@@ -105,8 +105,8 @@ def test_sigterm_writes_every_logged_point_and_ends_the_runs(tmp_path):
 
     store = open_store(store_path)
     (exp,) = store.list_experiments()
-    (root,) = store.list_runs(exp.id, parent_id="__roots__")
-    (child,) = store.list_runs(exp.id, parent_id=root.id)
+    (root,) = store.list_runs(exp.id, RunFilter(parent_id="__roots__"))
+    (child,) = store.list_runs(exp.id, RunFilter(parent_id=root.id))
     assert np.array_equal(store.read_scalars(root.id, "loss").values, np.arange(30_000) * 0.5)
     assert np.array_equal(store.read_scalars(child.id, "acc").values, np.arange(30_000))
     assert root.status == child.status == Status.CANCELED
@@ -199,8 +199,8 @@ def test_interpreter_exit_flushes_and_ends_open_runs(tmp_path, mode, status):
     assert (proc.returncode == 0) == (mode == "clean"), err
     store = open_store(store_path)
     (exp,) = store.list_experiments()
-    (root,) = store.list_runs(exp.id, parent_id="__roots__")
-    (child,) = store.list_runs(exp.id, parent_id=root.id)
+    (root,) = store.list_runs(exp.id, RunFilter(parent_id="__roots__"))
+    (child,) = store.list_runs(exp.id, RunFilter(parent_id=root.id))
     assert len(store.read_scalars(child.id, "x")) == 1000
     assert root.status == child.status == status
     if mode == "raise":

@@ -19,7 +19,7 @@ from tensorboard.plugins.text.summary_v2 import text_pb
 from tensorboard.summary import Writer
 from tensorboard.util import tensor_util
 
-from tb_runhistory_plugin import Experiment
+from tb_runhistory_plugin import Experiment, RunFilter
 from tb_runhistory_plugin.cli._transfer import add_parsers, run_import
 from tb_runhistory_plugin.errors import InvalidArgumentError, NotFoundError
 from tb_runhistory_plugin.export import (
@@ -59,7 +59,7 @@ def tree(store, experiment: str) -> dict[str, object]:
     out: dict[str, object] = {}
 
     def walk(parent, prefix):
-        for info in store.list_runs(exp.id, parent_id=parent):
+        for info in store.list_runs(exp.id, RunFilter(parent_id=parent)):
             out[prefix + info.display_name] = info
             walk(info.id, prefix + info.display_name + "/")
 
@@ -105,6 +105,7 @@ def logged(tmp_path, source) -> Experiment:
         root.log_histogram("h", [3.0, 3.0], step=2)
         for alpha in (0.1, 0.2):
             with root.child_run("trial") as run:
+                run.log_params({"lr": alpha, "optimizer": "adam", "layers": 2, "nesterov": True})
                 run.log("alpha", alpha)
                 run.log_list("loss", [1.0, 0.5, 0.25 + alpha])
         failed = root.child_run("broken")
@@ -131,6 +132,8 @@ def test_export_then_import_is_bit_for_bit(stores, tmp_path):
         assert_same_history(source, a, target, b)
         assert (b.display_name, b.description, dict(b.tags), b.start_time) == (a.display_name, a.description, dict(a.tags), a.start_time)
         assert {k: v for k, v in b.properties.items() if k != "tensorboard.source"} == dict(a.properties)
+        assert dict(b.params) == dict(a.params)  # typed: 2 stays an int, True a bool
+        assert [type(v) for v in b.params.values()] == [type(v) for v in a.params.values()]
         if a.id != live.id:
             assert (b.status, b.end_time, b.error) == (a.status, a.end_time, a.error)
         else:  # exported while it was live
@@ -242,7 +245,7 @@ def test_other_writers_and_nested_directories(stores, tmp_path):
     assert report.skipped == {"points with a step outside 0..2**62": 1}
 
 
-def test_hparams_sessions_become_properties(stores, tmp_path):
+def test_hparams_sessions_become_params(stores, tmp_path):
     _, target = stores
     from tensorboardX import SummaryWriter
 
@@ -252,8 +255,9 @@ def test_hparams_sessions_become_properties(stores, tmp_path):
     report = import_tensorboard(tmp_path / "hp", experiment="hp", store=target)
     assert report.ok
     runs = tree(target, "hp")
-    props = [dict(info.properties) for info in runs.values() if "lr" in info.properties]
-    assert props and props[0]["lr"] == 0.1 and props[0]["opt"] == "adam"
+    params = [dict(info.params) for info in runs.values() if "lr" in info.params]
+    assert params == [{"lr": 0.1, "opt": "adam"}]
+    assert not any("lr" in info.properties for info in runs.values())
 
 
 def damaged_logdir(tmp_path: Path) -> tuple[Path, Path, list[int]]:

@@ -113,7 +113,10 @@ def _check_exact(client: MlflowClient, store) -> int:
         total += sum(len(p) for p in expected.values())
         assert by_our_id.get(info.parent_id) == run.data.tags.get("mlflow.parentRunId")
         assert info.display_name == run.info.run_name
-        assert {k: info.properties[k] for k in run.data.params} == run.data.params
+        assert {k: str(v) for k, v in info.params.items()} == run.data.params  # typed, and the same text
+        assert {k: info.properties[k] for k in info.properties} == {"mlflow.run_id": run.info.run_id}
+        if run.data.params.get("optimizer") == "adam":
+            assert info.params == {"optimizer": "adam", "epochs": 3}
         assert {k: v for k, v in run.data.tags.items() if k != "mlflow.note.content"}.items() <= dict(info.tags).items()
         assert info.start_time == run.info.start_time / 1000
         want = {"FINISHED": {"Completed"}, "FAILED": {"Failed"}, "KILLED": {"Canceled"}, "RUNNING": {"Running", "NotResponding"}}

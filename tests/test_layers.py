@@ -21,6 +21,8 @@ FLOORS: dict[str, tuple[int, str]] = {
     "errors": (0, "ground"),
     "_types": (0, "ground"),
     "_validate": (0, "ground"),
+    "_query": (0, "ground"),
+    "_filter": (0, "ground"),
     "_histograms": (1, "helpers"),
     "_images": (1, "helpers"),
     "_assets": (1, "helpers"),

@@ -14,7 +14,7 @@ from tensorboard.backend import application
 from tensorboard.plugins import base_plugin
 from werkzeug.test import Client
 
-from tb_runhistory_plugin import Experiment
+from tb_runhistory_plugin import Experiment, RunFilter
 from tb_runhistory_plugin.plugin._views import runs_impl, sweep_impl
 from tb_runhistory_plugin.plugin.plugin import RunHistoryPlugin
 
@@ -151,7 +151,7 @@ def test_runs_parent_from_another_experiment_is_400(client, data):
 
 
 def test_runs_impl_is_callable_without_http(data):
-    body = runs_impl(data["store"], experiment="ridge-sweep", parent="*", statuses=["Completed"], limit=10)
+    body = runs_impl(data["store"], experiment="ridge-sweep", parent="*", filter=RunFilter(statuses=("Completed",)), limit=10)
     assert body["total"] == 4
 
 

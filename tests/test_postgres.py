@@ -56,8 +56,8 @@ def test_migrations_recorded_once(schema_url):
         store.get_or_create_experiment("e")
     with _open(schema_url) as store:  # reopening applies nothing twice and keeps the data
         assert [e.name for e in store.list_experiments()] == ["e"]
-        names = store._tx(lambda cur: cur.execute("SELECT name FROM migrations").fetchall())
-    assert names == [("0001_initial",)]
+        names = store._tx(lambda cur: cur.execute("SELECT name FROM migrations ORDER BY name").fetchall())
+    assert names == [("0001_initial",), ("0002_params_and_metric_summaries",)]
 
 
 def _open_and_count(url, queue):

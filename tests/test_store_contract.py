@@ -24,7 +24,7 @@ from tb_runhistory_plugin._types import (
     RecordBatch,
     ScalarBatch,
 )
-from tb_runhistory_plugin.store import ROOTS
+from tb_runhistory_plugin.store import ROOTS, RunFilter
 from tb_runhistory_plugin.store._chunks import CHUNK_POINTS
 
 _RNG = np.random.default_rng(20250101)
@@ -162,15 +162,15 @@ def test_list_runs_by_parent(store, exp, t0):
     _run(store, exp, "grand1", t0 + 3, parent="child1")
     _run(store, exp, "child2", t0 + 4, parent="root1")
     _run(store, other, "elsewhere", t0 + 5)
-    assert _ids(store.list_runs(exp.id, parent_id=ROOTS)) == ["root1", "root2"]
-    assert _ids(store.list_runs(exp.id, parent_id="root1")) == ["child1", "child2"]
-    assert _ids(store.list_runs(exp.id, parent_id="child1")) == ["grand1"]
-    assert _ids(store.list_runs(exp.id, parent_id="root2")) == []
+    assert _ids(store.list_runs(exp.id, RunFilter(parent_id=ROOTS))) == ["root1", "root2"]
+    assert _ids(store.list_runs(exp.id, RunFilter(parent_id="root1"))) == ["child1", "child2"]
+    assert _ids(store.list_runs(exp.id, RunFilter(parent_id="child1"))) == ["grand1"]
+    assert _ids(store.list_runs(exp.id, RunFilter(parent_id="root2"))) == []
     assert _ids(store.list_runs(exp.id)) == ["root1", "child1", "root2", "grand1", "child2"]
     assert _ids(store.list_runs(other.id)) == ["elsewhere"]
     assert store.count_runs(exp.id) == 5
-    assert store.count_runs(exp.id, parent_id=ROOTS) == 2
-    assert store.count_runs(exp.id, parent_id="root1") == 2
+    assert store.count_runs(exp.id, RunFilter(parent_id=ROOTS)) == 2
+    assert store.count_runs(exp.id, RunFilter(parent_id="root1")) == 2
 
 
 @pytest.fixture
@@ -199,9 +199,9 @@ def status_zoo(store, exp, t0):
     ],
 )
 def test_list_runs_status_filter(store, status_zoo, statuses, expected):
-    runs = store.list_runs(status_zoo.id, status=statuses)
+    runs = store.list_runs(status_zoo.id, RunFilter(statuses=statuses))
     assert _ids(runs) == expected
-    assert store.count_runs(status_zoo.id, status=statuses) == len(expected)
+    assert store.count_runs(status_zoo.id, RunFilter(statuses=statuses)) == len(expected)
     if statuses:
         assert {r.status for r in runs} <= set(statuses)
 
@@ -213,7 +213,7 @@ def test_not_responding_is_computed_from_the_heartbeat(store, status_zoo):
     store.heartbeat(["stale", "done"], time=time.time())
     assert store.get_run("stale").status == Status.RUNNING
     assert store.get_run("done").status == Status.COMPLETED
-    assert _ids(store.list_runs(status_zoo.id, status=[Status.NOT_RESPONDING])) == []
+    assert _ids(store.list_runs(status_zoo.id, RunFilter(statuses=[Status.NOT_RESPONDING]))) == []
     # A stale run can still be ended.
     store.heartbeat(["stale"], time=time.time() - NOT_RESPONDING_AFTER - 60)
     assert store.set_run_status("stale", Status.FAILED, error="lost").status == Status.FAILED
@@ -221,7 +221,7 @@ def test_not_responding_is_computed_from_the_heartbeat(store, status_zoo):
 
 def test_list_runs_unknown_status_is_rejected(store, exp):
     with pytest.raises(InvalidArgumentError, match="Exploded"):
-        store.list_runs(exp.id, status=["Exploded"])
+        store.list_runs(exp.id, RunFilter(statuses=["Exploded"]))
 
 
 def test_list_runs_tag_filters(store, exp, t0):
@@ -231,8 +231,8 @@ def test_list_runs_tag_filters(store, exp, t0):
     _run(store, exp, "r4", t0 + 3)
 
     def check(tags, expected):
-        assert _ids(store.list_runs(exp.id, tags=tags)) == expected
-        assert store.count_runs(exp.id, tags=tags) == len(expected)
+        assert _ids(store.list_runs(exp.id, RunFilter(tags=tags))) == expected
+        assert store.count_runs(exp.id, RunFilter(tags=tags)) == len(expected)
 
     check({"team": None}, ["r1", "r2"])
     check({"team": "vision"}, ["r1"])
@@ -251,8 +251,8 @@ def test_list_runs_text_filter(store, exp, t0):
     _run(store, exp, "zz9", t0 + 4, name="other")
 
     def check(text, expected):
-        assert _ids(store.list_runs(exp.id, text=text)) == expected
-        assert store.count_runs(exp.id, text=text) == len(expected)
+        assert _ids(store.list_runs(exp.id, RunFilter(text=text))) == expected
+        assert store.count_runs(exp.id, RunFilter(text=text)) == len(expected)
 
     check("sweep", ["id-one", "id-two", "id-three"])
     check("_", ["id-one"])  # '_' is a literal, not a one-character wildcard
@@ -277,9 +277,9 @@ def test_list_runs_limit_offset_and_count(store, exp, t0):
     assert _ids(store.list_runs(exp.id, offset=5)) == ids[5:]
     assert _ids(store.list_runs(exp.id, offset=10)) == []
     assert _ids(store.list_runs(exp.id, limit=0)) == []
-    assert _ids(store.list_runs(exp.id, tags={"even": None}, limit=2, offset=1)) == ["run2", "run4"]
+    assert _ids(store.list_runs(exp.id, RunFilter(tags={"even": None}), limit=2, offset=1)) == ["run2", "run4"]
     assert store.count_runs(exp.id) == 7
-    assert store.count_runs(exp.id, tags={"even": None}) == 4
+    assert store.count_runs(exp.id, RunFilter(tags={"even": None})) == 4
     # Paging through covers every run exactly once.
     pages = [_ids(store.list_runs(exp.id, limit=2, offset=o)) for o in range(0, 7, 2)]
     assert [run_id for page in pages for run_id in page] == ids

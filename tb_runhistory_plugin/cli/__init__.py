@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence, Set
 from typing import Any
 
+from .._filter import RunFilter
 from .._types import MetricKind, RunInfo, Status
 from ..errors import ConflictError, InvalidArgumentError, NotFoundError, RunHistoryError
 from ..store import ORPHAN_GRACE, ROOTS, Store, open_store
@@ -51,6 +52,13 @@ def _parser() -> argparse.ArgumentParser:
     ls.add_argument("--store", help=_STORE_HELP)
     ls.add_argument("--depth", type=int, default=None, help="deepest level of child runs to show (default: all)")
     ls.add_argument("--json", action="store_true", help="print JSON for scripts")
+    ls.add_argument(
+        "--filter",
+        metavar="QUERY",
+        help='only runs matching a query, with their ancestors (marked "ancestor"), e.g. --filter "metrics.loss.min < 0.1 and params.lr >= 1e-3"',
+    )
+    ls.add_argument("--sort", metavar="FIELD", help="order siblings by a field: start_time (default), name, duration, params.K, metrics.NAME.min, ...")
+    ls.add_argument("--desc", action="store_true", help="largest first (with --sort)")
     show = sub.add_parser(
         "show",
         help="details of one run: tags, properties, metrics, children, files",
@@ -148,12 +156,12 @@ def _server(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _tree(store: Store, experiment_id: str, parent: str, depth: int | None, level: int = 0) -> list[dict[str, Any]]:
+def _tree(store: Store, experiment_id: str, parent: str, depth: int | None, level: int = 0, *, sort: RunFilter | None = None) -> list[dict[str, Any]]:
     nodes = []
-    for info in store.list_runs(experiment_id, parent_id=parent):
+    for info in store.list_runs(experiment_id, (sort or RunFilter()).replace(parent_id=parent)):
         node = _run_json(info)
         if info.child_count and (depth is None or level < depth):
-            node["children"] = _tree(store, experiment_id, info.id, depth, level + 1)
+            node["children"] = _tree(store, experiment_id, info.id, depth, level + 1, sort=sort)
         nodes.append(node)
     return nodes
 
@@ -168,14 +176,44 @@ def _run_json(info: RunInfo) -> dict[str, Any]:
         "duration": info.duration,
         "child_count": info.child_count,
         "tags": dict(info.tags),
+        "params": dict(info.params),
     }
+
+
+def _filtered_tree(store: Store, experiment_id: str, query: RunFilter, depth: int | None) -> list[dict[str, Any]]:
+    """Matching runs and their ancestors (matched False) as a tree, siblings in the filter's order."""
+    infos = store.list_runs(experiment_id, query)
+    ids = {info.id for info in infos}
+    children: dict[str | None, list[RunInfo]] = {}
+    for info in infos:
+        children.setdefault(info.parent_id if info.parent_id in ids else None, []).append(info)
+
+    def build(parent: str | None, level: int) -> list[dict[str, Any]]:
+        nodes = []
+        for info in children.get(parent, []):
+            node = {**_run_json(info), "matched": info.matched}
+            if info.id in children and (depth is None or level < depth):
+                node["children"] = build(info.id, level + 1)
+            nodes.append(node)
+        return nodes
+
+    return build(None, 0)
 
 
 def _ls(store: Store, args: argparse.Namespace) -> int:
     experiments = [store.get_experiment(args.experiment)] if args.experiment else store.list_experiments()
-    listing: list[dict[str, Any]] = [
-        {"id": exp.id, "name": exp.name, "created_at": exp.created_at, "runs": _tree(store, exp.id, ROOTS, args.depth)} for exp in experiments
-    ]
+    query = None
+    if args.filter is not None or args.sort is not None:
+        query = RunFilter(query=args.filter, sort=args.sort, order="desc" if args.desc else "asc", with_ancestors=args.filter is not None)
+
+    def runs(exp_id: str) -> list[dict[str, Any]]:
+        if query is None:
+            return _tree(store, exp_id, ROOTS, args.depth)
+        if query.with_ancestors:
+            return _filtered_tree(store, exp_id, query, args.depth)
+        return _tree(store, exp_id, ROOTS, args.depth, sort=query)
+
+    listing: list[dict[str, Any]] = [{"id": exp.id, "name": exp.name, "created_at": exp.created_at, "runs": runs(exp.id)} for exp in experiments]
     if args.json:
         _print_json(listing)
         return EXIT_OK
@@ -196,10 +234,11 @@ def _print_nodes(nodes: list[dict[str, Any]], prefix: str, colour: bool) -> None
         tags = " ".join(f"{_printable(k)}={_printable(v)}" if v else _printable(k) for k, v in node["tags"].items())
         name = _printable(node["display_name"])
         started = time.strftime("%Y-%m-%d %H:%M", time.localtime(node["start_time"]))
-        print(f"{prefix}{'└─ ' if last else '├─ '}{name}  {shown} {started}  {_duration(node['duration'])}  {node['id'][:8]}  {tags}".rstrip())
+        mark = "  (ancestor)" if node.get("matched") is False else ""
+        print(f"{prefix}{'└─ ' if last else '├─ '}{name}  {shown} {started}  {_duration(node['duration'])}  {node['id'][:8]}  {tags}".rstrip() + mark)
         if "children" in node:
             _print_nodes(node["children"], prefix + ("   " if last else "│  "), colour)
-        elif node["child_count"]:
+        elif node["child_count"] and "matched" not in node:
             print(f"{prefix}{'   ' if last else '│  '}└─ … {node['child_count']} child runs")
 
 
@@ -217,7 +256,7 @@ def find_run(store: Store, ref: str) -> RunInfo:
         return store.get_run(ref)
     matches: dict[str, tuple[RunInfo, str]] = {}
     for exp in store.list_experiments():
-        for info in store.list_runs(exp.id, text=ref):
+        for info in store.list_runs(exp.id, RunFilter(text=ref)):
             if info.id.startswith(ref) or info.display_name == ref:
                 matches[info.id] = (info, exp.name)
     if len(matches) == 1:
@@ -231,7 +270,7 @@ def find_run(store: Store, ref: str) -> RunInfo:
 def run_details(store: Store, info: RunInfo) -> dict[str, Any]:
     """Everything `show` prints about a run, as plain data."""
     experiment = store.get_experiment(info.experiment_id)
-    children = store.list_runs(info.experiment_id, parent_id=info.id)
+    children = store.list_runs(info.experiment_id, RunFilter(parent_id=info.id))
     last = store.last_values([c.id for c in children]) if children else {}
     parent = store.get_run(info.parent_id) if info.parent_id else None
     return {
@@ -417,7 +456,7 @@ def collect_garbage(
 def _fail_stale_runs(store: Store, *, dry_run: bool, cutoff: float, now: float) -> list[dict[str, Any]]:
     stale = []
     for exp in store.list_experiments():
-        for info in store.list_runs(exp.id, status=[Status.RUNNING, Status.NOT_RESPONDING]):
+        for info in store.list_runs(exp.id, RunFilter(statuses=(Status.RUNNING, Status.NOT_RESPONDING))):
             seen = info.heartbeat_time if info.heartbeat_time is not None else info.start_time
             if seen >= cutoff:
                 continue

@@ -49,6 +49,7 @@ from typing import Any
 import numpy as np
 from tensorboard.compat.proto import event_pb2
 
+from .._filter import RunFilter
 from .._livelogs import LocalDirSink, mirror_logs, share_of
 from .._types import MetricInfo, MetricKind, RunInfo, RunSource, merge_table
 from ..errors import InvalidArgumentError
@@ -596,7 +597,7 @@ def _maybe_config(layout: Layout, exported: Mapping[str, _RunExporter]) -> None:
     parent = exported[parent_id]
     if not parent.info.is_terminal:
         return
-    children = parent.store.list_runs(parent.info.experiment_id, parent_id=parent_id)
+    children = parent.store.list_runs(parent.info.experiment_id, RunFilter(parent_id=parent_id))
     if any(not child.is_terminal or child.id not in sessions for child in children):
         return
     if not any(session["hparams"] for session in sessions.values()):

@@ -2,8 +2,9 @@
 
 For a parent with children (a sweep), each child is one session:
 
-- its hyperparameters are its properties (``run.add_properties({"alpha": 0.1})``, or
-  ``properties=`` at start), as numbers, bools or text; ``None``, NaN and infinities are left out.
+- its hyperparameters are its params (``run.log_params({"alpha": 0.1})``), then its properties
+  (``run.add_properties``, or ``properties=`` at start) under names no param has, as numbers,
+  bools or text; ``None``, NaN and infinities are left out.
   Tags are labels, not hyperparameters; logged values are results, never hyperparameters, even a
   value logged once (a final ``mse``).
 - its metrics are every scalar series it logged, by tag (TensorBoard reads the value at the last
@@ -54,13 +55,14 @@ def _plain(value: Any) -> HParamValue | None:
 
 
 def infer(info: RunInfo) -> dict[str, HParamValue]:
-    """A child's hyperparameters: its properties, made plain (see the module docstring)."""
+    """A child's hyperparameters: its params, then properties of other names, made plain (see the module docstring)."""
     hparams: dict[str, HParamValue] = {}
-    for key, value in sorted(info.properties.items()):
-        plain = _plain(value)
-        if plain is not None:
-            hparams[key] = plain
-    return hparams
+    for source in (info.params, info.properties):
+        for key, value in sorted(source.items()):
+            plain = _plain(value)
+            if plain is not None and key not in hparams:
+                hparams[key] = plain
+    return dict(sorted(hparams.items()))
 
 
 def _summary(tag: str, data: plugin_data_pb2.HParamsPluginData) -> summary_pb2.Summary:

@@ -10,7 +10,7 @@ What is read: scalars (``simple_value`` and scalar tensors of any numeric type: 
 torch.utils.tensorboard, tensorboardX, keras, our exporter), histograms (TF 1 ``histo`` protos
 keep float64 edges), images (one record per image; PNG, JPEG, GIF, WebP or BMP), text (a table
 metric with one ``text`` column, one row per step), and the hyperparameters of an HParams session
-(as run properties). Audio, graphs, PR curves and other plugins' data are counted in
+(as run params). Audio, graphs, PR curves and other plugins' data are counted in
 ``ImportReport.skipped`` and left out. Tags become metric names; a tag that TensorBoard shows as
 two kinds gets a `` (text)``-style suffix for the second.
 
@@ -60,7 +60,7 @@ from .._types import (
     Status,
     new_run_id,
 )
-from .._validate import check_experiment_name
+from .._validate import check_experiment_name, check_name, check_param_value
 from ..errors import InvalidArgumentError, NotFoundError, RunHistoryError
 from ..store import Store, resolve_store
 from . import _sidecar
@@ -388,11 +388,15 @@ class _Importer:
         facts = data.info or {}
         name = facts.get("display_name") or (node.rel.rpartition("/")[2] if node.rel else os.path.basename(os.path.normpath(node.path)))
         properties = {k: v for k, v in (facts.get("properties") or {}).items() if k != SOURCE_PROPERTY}
+        # Our own manifest keeps params with their types; HParams sessions hold params (and, from an
+        # export of ours, properties too: those stay properties).
+        params = dict(facts.get("params") or {})
         for key, value in data.hparams.items():
-            properties.setdefault(key, value)
+            if key not in properties:
+                params.setdefault(key, value)
         properties[SOURCE_PROPERTY] = source
         start = facts.get("start_time") or data.first_wall or _first_wall_below(node.path) or time.time()
-        return self.store.create_run(
+        info = self.store.create_run(
             self.experiment_id,
             run_id=new_run_id(),
             display_name=_clean_name(name),
@@ -402,6 +406,16 @@ class _Importer:
             properties=properties,
             start_time=start,
         )
+        kept = {}
+        for key, value in params.items():
+            try:
+                kept[check_name(_clean_name(key), "param name")] = check_param_value(key, value)
+            except InvalidArgumentError:
+                self.skipped["unusable hyperparameters"] += 1
+        if kept:
+            self.store.add_params(info.id, kept)
+            info = self.store.get_run(info.id)
+        return info
 
     def _finish(self, info: RunInfo, data: _Data) -> None:
         facts = data.info or {}

@@ -49,6 +49,7 @@ def run_snapshot(info: RunInfo) -> dict[str, Any]:
         "error": info.error,
         "tags": dict(info.tags),
         "properties": dict(info.properties),
+        "params": dict(info.params),
         "parent_id": info.parent_id,
         "experiment_id": info.experiment_id,
         "logs_dir": info.logs_dir,
@@ -74,7 +75,7 @@ def run_markdown(snapshot: Mapping[str, Any]) -> str:
     lines += ["| | |", "|---|---|", *(f"| {escape(k)} | {_cell(v)} |" for k, v in rows), ""]
     if snapshot["description"]:
         lines += [escape(snapshot["description"]), ""]
-    for title, mapping in (("Tags", snapshot["tags"]), ("Properties", snapshot["properties"])):
+    for title, mapping in (("Tags", snapshot["tags"]), ("Params", snapshot.get("params") or {}), ("Properties", snapshot["properties"])):
         if mapping:
             lines += [f"**{title}**", "", "| name | value |", "|---|---|"]
             lines += [f"| {escape(k)} | {_cell(v)} |" for k, v in sorted(mapping.items())]

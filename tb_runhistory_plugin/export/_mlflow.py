@@ -2,7 +2,7 @@
 
 What is read: every active experiment (or the one named), its active runs with their nesting at
 any depth (the ``mlflow.parentRunId`` tag), run names as display names, the ``mlflow.note.content``
-tag as description, params (as properties, see ``_params_to_properties``), tags, status, start and
+tag as description, params (typed params, see ``_param``), tags, status, start and
 end times, and every point of every metric with its step and timestamp (``get_metric_history``,
 which pages by itself). Experiments holding no run are left out unless named.
 
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import math
 import os
 import re
 import sqlite3
@@ -34,7 +35,7 @@ from urllib.parse import unquote, urlparse
 import numpy as np
 
 from .._types import RunInfo, ScalarBatch, Status, new_run_id
-from .._validate import MAX_STEP, MAX_TEXT_LENGTH, check_experiment_name
+from .._validate import MAX_STEP, MAX_TEXT_LENGTH, check_experiment_name, check_param_value
 from ..errors import InvalidArgumentError, NotFoundError, RunHistoryError
 from ..store import Store, resolve_store
 
@@ -67,9 +68,25 @@ class MlflowImportReport:
         return not self.errors
 
 
-def _params_to_properties(params: Mapping[str, str]) -> dict[str, Any]:
-    """Where MLflow params go: run properties for now (first-class params are a later change)."""
-    return {_clean_name(k): v[:MAX_TEXT_LENGTH] for k, v in params.items()}
+_INT = re.compile(r"[+-]?\d{1,18}")
+
+
+def _param(text: str) -> bool | int | float | str:
+    """An MLflow param (always text) typed as it was logged: "3" an int, "0.1" a float, "True" a bool, else text."""
+    if _INT.fullmatch(text):
+        return int(text)
+    if text in ("True", "False"):
+        return text == "True"
+    try:
+        number = float(text)
+    except ValueError:
+        return text[:MAX_TEXT_LENGTH]
+    return number if math.isfinite(number) else text
+
+
+def _params(params: Mapping[str, str]) -> dict[str, bool | int | float | str]:
+    """MLflow params as typed params (see _param); text that cannot be kept (NUL) is cleaned."""
+    return {_clean_name(k): check_param_value(k, _param(v.replace("\x00", "\\x00"))) for k, v in params.items()}
 
 
 def _clean_name(text: str) -> str:
@@ -209,18 +226,21 @@ class _Importer:
             self.updated += 1
 
     def _create(self, experiment_id: str, run: Any, parent_id: str | None) -> RunInfo:
-        properties = _params_to_properties(run.data.params)
-        properties[RUN_ID_PROPERTY] = run.info.run_id
-        return self.store.create_run(
+        info = self.store.create_run(
             experiment_id,
             run_id=new_run_id(),
             display_name=_clean_name(run.info.run_name or run.info.run_id),
             parent_id=parent_id,
             description=run.data.tags.get(NOTE_TAG, "")[:MAX_TEXT_LENGTH],
             tags=self._tags(run),
-            properties=properties,
+            properties={RUN_ID_PROPERTY: run.info.run_id},
             start_time=(run.info.start_time or 0) / 1000.0 or time.time(),
         )
+        params = _params(run.data.params)
+        if params:
+            self.store.add_params(info.id, params)
+            info = self.store.get_run(info.id)
+        return info
 
     def _tags(self, run: Any) -> dict[str, str]:
         return {_clean_name(k): v[:MAX_TEXT_LENGTH] for k, v in run.data.tags.items() if k != NOTE_TAG}
@@ -231,9 +251,9 @@ class _Importer:
         retag = any(info.tags.get(k) != v for k, v in tags.items())
         if retag:
             self.store.set_tags(info.id, tags)
-        new = {k: v for k, v in _params_to_properties(run.data.params).items() if k not in info.properties}
+        new = {k: v for k, v in _params(run.data.params).items() if k not in info.params}
         if new:
-            self.store.add_properties(info.id, new)
+            self.store.add_params(info.id, new)
         return retag or bool(new)
 
     def _write_metrics(self, info: RunInfo, run: Any) -> tuple[int, int]:

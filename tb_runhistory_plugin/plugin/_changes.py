@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._filter import RunFilter
 from .._types import Status
 from ..store import Store
 from ._params import Params
@@ -23,7 +24,7 @@ def changes_impl(store: Store, experiment: str, since: str | None = None) -> dic
     """
     exp = store.get_experiment(experiment)
     total = store.count_runs(exp.id)
-    running = store.count_runs(exp.id, status=[Status.RUNNING]) if total else 0
+    running = store.count_runs(exp.id, RunFilter(statuses=(Status.RUNNING,))) if total else 0
     token = f"{total}.{running}"
     return {"experiment": exp.id, "token": token, "changed": since is not None and since != token}
 

@@ -8,12 +8,13 @@ returned as they are: escaping is the frontend's job.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from typing import Any, TypedDict
+from collections.abc import Sequence
+from typing import Any
 
+from .._filter import ROOTS, RunFilter
 from .._types import ExperimentInfo, MetricInfo, MetricKind, RunInfo, Status
 from ..errors import InvalidArgumentError, NotFoundError
-from ..store import ROOTS, Store
+from ..store import Store
 
 STATUSES = tuple(str(s) for s in Status)
 ALL_RUNS = "*"  # parent=* lists runs at any depth
@@ -43,6 +44,8 @@ def run_row(info: RunInfo, metrics: Sequence[MetricInfo] | None = None) -> dict[
         "error": info.error,
         "tags": dict(info.tags),
         "properties": dict(info.properties),
+        "params": dict(info.params),
+        "matched": info.matched,
     }
     if metrics is not None:
         row["metrics"] = {m.name: m.last_value for m in metrics if m.kind == MetricKind.SCALAR}
@@ -68,13 +71,13 @@ def experiments_impl(store: Store) -> dict[str, Any]:
     """Every experiment with its run counts by status and last activity."""
     found = []
     for exp in store.list_experiments():
-        by_status = {status: store.count_runs(exp.id, status=[status]) for status in STATUSES}
+        by_status = {status: store.count_runs(exp.id, RunFilter(statuses=(status,))) for status in STATUSES}
         total = store.count_runs(exp.id)
         found.append(
             {
                 **experiment_json(exp),
                 "run_count": total,
-                "root_count": store.count_runs(exp.id, parent_id=ROOTS) if total else 0,
+                "root_count": store.count_runs(exp.id, RunFilter(parent_id=ROOTS)) if total else 0,
                 "status_counts": by_status,
                 "last_activity": _last_activity(store, exp, total),
             }
@@ -89,38 +92,23 @@ def _last_activity(store: Store, exp: ExperimentInfo, total: int) -> float:
     """
     times = [exp.created_at]
     newest = store.list_runs(exp.id, limit=1, offset=total - 1) if total else []
-    live = store.list_runs(exp.id, status=[Status.RUNNING], limit=1) if total else []
+    live = store.list_runs(exp.id, RunFilter(statuses=(Status.RUNNING,)), limit=1) if total else []
     for info in newest + live:
         times += [t for t in (info.start_time, info.end_time, info.heartbeat_time) if t is not None]
     return max(times)
 
 
 # -- /runs --------------------------------------------------------------------
-class _RunFilter(TypedDict):
-    """The filters Store.list_runs and Store.count_runs share."""
-
-    parent_id: str | None
-    status: list[str] | None
-    tags: dict[str, str | None] | None
-    text: str | None
-
-
 def runs_impl(
     store: Store,
     *,
     experiment: str | None = None,
     parent: str | None = None,
-    statuses: Sequence[str] = (),
-    tags: Mapping[str, str | None] | None = None,
-    text: str | None = None,
+    filter: RunFilter | None = None,
     limit: int = DEFAULT_PAGE,
     offset: int = 0,
-    descending: bool = False,
 ) -> dict[str, Any]:
-    """One page of runs: roots (parent None), one run's children, or every run (parent "*")."""
-    for status in statuses:
-        if status not in STATUSES:
-            raise InvalidArgumentError(f"parameter 'status' must be among {', '.join(STATUSES)}; got {status!r}")
+    """One page of runs: roots (parent None), one run's children, or every run (parent "*"), as `filter` selects and sorts them."""
     if parent is None or parent == ALL_RUNS:
         if experiment is None:
             raise InvalidArgumentError("missing required parameter 'experiment' (or give 'parent')")
@@ -132,15 +120,9 @@ def runs_impl(
         if experiment is not None and experiment not in (exp.id, exp.name):
             raise InvalidArgumentError(f"run {parent!r} belongs to experiment {exp.name!r}, not {experiment!r}")
         parent_id = parent
-    query: _RunFilter = {"parent_id": parent_id, "status": list(statuses) or None, "tags": dict(tags) if tags else None, "text": text or None}
-    total = store.count_runs(exp.id, **query)
-    if descending:
-        # The store lists oldest first: the newest page is taken from the end and reversed.
-        stop = max(0, total - offset)
-        start = max(0, stop - limit)
-        infos = store.list_runs(exp.id, **query, limit=stop - start, offset=start)[::-1] if stop else []
-    else:
-        infos = store.list_runs(exp.id, **query, limit=limit, offset=offset)
+    query = (filter or RunFilter()).replace(parent_id=parent_id)
+    total = store.count_runs(exp.id, query)
+    infos = store.list_runs(exp.id, query, limit=limit, offset=offset)
     last = store.last_values([i.id for i in infos]) if infos else {}
     rows = [run_row(info, last.get(info.id, [])) for info in infos]
     names = sorted({name for row in rows for name in row["metrics"]})
@@ -150,7 +132,9 @@ def runs_impl(
         "total": total,
         "offset": offset,
         "limit": limit,
-        "order": "desc" if descending else "asc",
+        "order": query.order,
+        "sort": query.sort or "start_time",
+        "filter": query.query,
         "runs": rows,
         "metric_names": names,
     }
@@ -188,14 +172,15 @@ def run_impl(store: Store, run_id: str) -> dict[str, Any]:
 def sweep_impl(store: Store, parent_id: str, *, limit: int = DEFAULT_SWEEP, offset: int = 0) -> dict[str, Any]:
     """A parent's children as a matrix: hyperparameters and final metric values, one row per child.
 
-    Columns (key "source:name"): properties, tags, scalars logged once and the numeric cells of
+    Columns (key "source:name"): params, properties, tags, scalars logged once and the numeric cells of
     tables logged as one row are parameters ("param"); scalars logged more than once give their
     last value ("metric").
     """
     parent = store.get_run(parent_id)
     exp = store.get_experiment(parent.experiment_id)
-    total = store.count_runs(exp.id, parent_id=parent.id)
-    children = store.list_runs(exp.id, parent_id=parent.id, limit=limit, offset=offset)
+    children_of = RunFilter(parent_id=parent.id)
+    total = store.count_runs(exp.id, children_of)
+    children = store.list_runs(exp.id, children_of, limit=limit, offset=offset)
     metrics = store.last_values([c.id for c in children]) if children else {}
     columns: dict[str, dict[str, Any]] = {}
     cells: list[dict[str, Any]] = []
@@ -211,6 +196,8 @@ def sweep_impl(store: Store, parent_id: str, *, limit: int = DEFAULT_SWEEP, offs
 
     for child in children:
         row: dict[str, Any] = {}
+        for key, value in child.params.items():
+            put(row, "params", key, value)
         for key, value in child.properties.items():
             put(row, "property", key, value)
         for key, value in child.tags.items():
@@ -238,7 +225,7 @@ def sweep_impl(store: Store, parent_id: str, *, limit: int = DEFAULT_SWEEP, offs
     }
 
 
-_SOURCE_ORDER = {"property": 0, "tag": 1, "scalar": 2, "row": 3}
+_SOURCE_ORDER = {"params": 0, "property": 1, "tag": 2, "scalar": 3, "row": 4}
 
 
 def _is_number(value: Any, source: str) -> bool:

@@ -18,8 +18,9 @@ from tensorboard.plugins import base_plugin
 from werkzeug import wrappers
 
 from .. import _assets
+from .._filter import RunFilter
 from .._validate import check_name, check_tag_value
-from ..errors import InvalidArgumentError, NotFoundError, RunHistoryError
+from ..errors import InvalidArgumentError, NotFoundError, QueryError, RunHistoryError
 from ..store import STORE_ENV, Store
 from . import _static
 from . import downsample as ds
@@ -158,7 +159,8 @@ class RunHistoryPlugin(base_plugin.TBPlugin):
                 status = exc.status if 400 <= exc.status < 600 else 500
                 if status >= 500:
                     logger.error("runhistory %s: %s", request.path, exc)
-                return respond_error(request, status, str(exc))
+                where = {"line": exc.line, "column": exc.column, "token": exc.token} if isinstance(exc, QueryError) else {}
+                return respond_error(request, status, str(exc), **where)
             except Exception as exc:  # noqa: BLE001 - a route must never answer with a traceback
                 logger.exception("runhistory %s failed", request.path)
                 return respond_error(request, 500, f"internal error ({type(exc).__name__}); the TensorBoard log has the details")
@@ -181,15 +183,22 @@ class RunHistoryPlugin(base_plugin.TBPlugin):
             if not key:
                 raise InvalidArgumentError(f"parameter 'tag' must be key or key:value, got {item!r}")
             tags[check_name(key, "tag name")] = check_tag_value(key, value) if sep else None
+        sort = p.text("sort")
         args = dict(
             experiment=p.name("experiment", "experiment id or name"),
             parent=p.name("parent", "run id"),
-            statuses=p.csv("status"),
-            tags=tags,
-            text=p.free_text("q"),
+            filter=RunFilter(
+                statuses=tuple(p.csv("status")),
+                tags=tags,
+                text=p.free_text("q"),
+                query=p.text("filter"),
+                sort=sort or "start_time",
+                order=p.choice("order", ("asc", "desc"), default="asc"),
+                with_ancestors=p.flag("with_ancestors"),
+                inherit=p.flag("inherit"),
+            ),
             limit=p.integer("limit", default=DEFAULT_PAGE, minimum=1, maximum=MAX_PAGE),
             offset=p.integer("offset", default=0, minimum=0),
-            descending=p.choice("order", ("asc", "desc"), default="asc") == "desc",
         )
         if args["experiment"] is None and args["parent"] in (None, ALL_RUNS):
             raise InvalidArgumentError("missing required parameter 'experiment' (or give 'parent')")

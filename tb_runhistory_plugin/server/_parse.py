@@ -14,11 +14,13 @@ from typing import Any, Literal, overload
 
 import numpy as np
 
+from .._filter import RunFilter
 from .._types import TERMINAL_STATUSES, MetricKind, RecordBatch, ScalarBatch, Status
 from .._validate import (
     MAX_STEP,
     check_mapping,
     check_name,
+    check_param_value,
     check_property_value,
     check_step,
     check_tag_value,
@@ -114,6 +116,11 @@ def properties(value: Any) -> dict[str, Any]:
     return {check_name(k, "property name"): check_property_value(k, v) for k, v in check_mapping(value, "properties").items()}
 
 
+def params(value: Any) -> dict[str, Any]:
+    """Params as Run.log_params takes them: names to bool, int, float or str (JSON keeps 1 and 1.0 apart)."""
+    return {check_name(k, "param name"): check_param_value(k, v) for k, v in check_mapping(value, "params").items()}
+
+
 def logs_dir(value: Any) -> str | None:
     """A folder path, or None to untie."""
     if value is None:
@@ -159,26 +166,36 @@ def position_arg(args: Any, key: str, default: int | None) -> int | None:
     return int_arg(args, key, default, maximum=MAX_STEP)
 
 
-def run_filter(args: Any) -> dict[str, Any]:
-    """parent_id, status, tags and text of list_runs/count_runs."""
-    parent = args.get("parent_id")
-    statuses = args.getlist("status")
-    for status in statuses:
-        if status not in _STATUSES:
-            raise InvalidArgumentError(f"unknown status {status[:80]!r}; expected one of {sorted(_STATUSES)}")
-    tag_filter = None
+def run_filter(args: Any) -> RunFilter:
+    """The RunFilter of list_runs/count_runs from query parameters (as `wire.filter_params` wrote them); RunFilter checks it."""
+    tag_filter: dict[str, Any] = {}
     if "tags" in args:
         given = parse_json(args["tags"], "query parameter 'tags'")
         if not isinstance(given, dict):
             raise InvalidArgumentError("query parameter 'tags' must be a JSON object of strings or nulls")
-        tag_filter = {check_name(k, "tag name"): None if v is None else check_tag_value(k, v) for k, v in given.items()}
-    text_ = args.get("text")
-    return {
-        "parent_id": None if parent is None else check_name(parent, "parent id"),
-        "status": statuses or None,
-        "tags": tag_filter,
-        "text": None if text_ is None else check_text(text_, "text"),
-    }
+        tag_filter = given
+    for key in ("parent_id", "text", "filter", "sort", "order"):
+        value = args.get(key)
+        if value is not None:
+            check_unicode(value, f"query parameter {key!r}")
+    return RunFilter(
+        parent_id=args.get("parent_id"),
+        statuses=tuple(args.getlist("status")),
+        tags=tag_filter,
+        text=args.get("text"),
+        query=args.get("filter"),
+        sort=args.get("sort"),
+        order=args.get("order", "asc"),
+        **{flag: bool_arg(args, flag) for flag in wire.FILTER_FLAGS},
+    )
+
+
+def bool_arg(args: Any, key: str) -> bool:
+    """A true/false query parameter (absent is false)."""
+    value = args.get(key, "false")
+    if value not in ("true", "false", "1", "0"):
+        raise InvalidArgumentError(f"query parameter {key!r} must be true or false, got {value[:80]!r}")
+    return value in ("true", "1")
 
 
 # -- metric batches ------------------------------------------------------------

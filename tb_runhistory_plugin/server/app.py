@@ -22,7 +22,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from .._validate import check_experiment_name, check_file_name, check_name
-from ..errors import InvalidArgumentError, RunHistoryError
+from ..errors import InvalidArgumentError, QueryError, RunHistoryError
 from ..store import Store, open_store, wire
 from . import _parse as parse
 
@@ -50,6 +50,7 @@ ROUTES: list[tuple[str, str, str]] = [
     ("POST", "/api/v1/runs/<run_id>/tags", "set_tags"),
     ("POST", "/api/v1/runs/<run_id>/tags/remove", "remove_tags"),
     ("POST", "/api/v1/runs/<run_id>/properties", "add_properties"),
+    ("POST", "/api/v1/runs/<run_id>/params", "add_params"),
     ("POST", "/api/v1/metrics", "write_metrics"),
     ("GET", "/api/v1/runs/<run_id>/metrics", "list_metrics"),
     ("POST", "/api/v1/last-values", "last_values"),
@@ -111,7 +112,8 @@ class RunHistoryApp:
         try:
             response = self._dispatch(request)
         except RunHistoryError as exc:
-            response = _error_response(exc.status, type(exc).__name__, str(exc))
+            where = {"line": exc.line, "column": exc.column, "token": exc.token} if isinstance(exc, QueryError) else {}
+            response = _error_response(exc.status, type(exc).__name__, str(exc), **where)
         except RequestEntityTooLarge:
             response = _error_response(413, "PayloadTooLargeError", f"request body over the limit of {self.max_request_bytes} bytes")
         except HTTPException as exc:
@@ -178,12 +180,12 @@ class RunHistoryApp:
     def _list_runs(self, request: Request, experiment_id: str) -> Response:
         check_name(experiment_id, "experiment id")
         limit, offset = parse.int_arg(request.args, "limit", None), parse.int_arg(request.args, "offset", 0)
-        runs = self.store.list_runs(experiment_id, limit=limit, offset=offset, **parse.run_filter(request.args))
+        runs = self.store.list_runs(experiment_id, parse.run_filter(request.args), limit=limit, offset=offset)
         return _json([wire.info_json(r) for r in runs])
 
     def _count_runs(self, request: Request, experiment_id: str) -> Response:
         check_name(experiment_id, "experiment id")
-        return _json({"count": self.store.count_runs(experiment_id, **parse.run_filter(request.args))})
+        return _json({"count": self.store.count_runs(experiment_id, parse.run_filter(request.args))})
 
     def _create_run(self, request: Request, experiment_id: str) -> Response:
         check_name(experiment_id, "experiment id")
@@ -242,6 +244,11 @@ class RunHistoryApp:
     def _add_properties(self, request: Request, run_id: str) -> Response:
         check_name(run_id, "run id")
         self.store.add_properties(run_id, parse.properties(self._body(request).get("properties")))
+        return _json({})
+
+    def _add_params(self, request: Request, run_id: str) -> Response:
+        check_name(run_id, "run id")
+        self.store.add_params(run_id, parse.params(self._body(request).get("params")))
         return _json({})
 
     def _write_metrics(self, request: Request) -> Response:
@@ -322,8 +329,8 @@ def _json(data: Any, *, status: int = 200) -> Response:
     return response
 
 
-def _error_response(status: int, kind: str, message: str) -> Response:
-    return _json({"error": {"status": status, "type": kind, "message": message}}, status=status)
+def _error_response(status: int, kind: str, message: str, **extra: Any) -> Response:
+    return _json({"error": {"status": status, "type": kind, "message": message, **extra}}, status=status)
 
 
 def create_app(store: Store | str | None = None, *, token: str | None = None, max_request_bytes: int = MAX_REQUEST_BYTES) -> RunHistoryApp:

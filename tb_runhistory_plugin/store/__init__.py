@@ -6,11 +6,12 @@ import os
 import threading
 from typing import Any
 
+from .._filter import ROOTS, RunFilter
 from ..errors import InvalidArgumentError
-from ._base import ORPHAN_GRACE, ROOTS, Store
+from ._base import ORPHAN_GRACE, Store
 from ._sqlite import DB_FILE, SQLiteStore
 
-__all__ = ["DB_FILE", "ORPHAN_GRACE", "ROOTS", "SQLiteStore", "Store", "open_store", "resolve_store", "DEFAULT_STORE", "STORE_ENV"]
+__all__ = ["DB_FILE", "ORPHAN_GRACE", "ROOTS", "RunFilter", "SQLiteStore", "Store", "open_store", "resolve_store", "DEFAULT_STORE", "STORE_ENV"]
 
 DEFAULT_STORE = "./runhistory"
 STORE_ENV = "RUNHISTORY_STORE"

@@ -6,6 +6,7 @@ import abc
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from .._filter import RunFilter
 from .._types import (
     ChunkSummaries,
     ExperimentInfo,
@@ -18,7 +19,6 @@ from .._types import (
     ScalarBatch,
 )
 
-ROOTS = "__roots__"  # parent_id filter meaning "runs without a parent"
 ORPHAN_GRACE = 3600.0  # seconds: a younger unreferenced run file may be an upload in progress
 
 
@@ -62,29 +62,11 @@ class Store(abc.ABC):
         """One run; NotFoundError when there is none."""
 
     @abc.abstractmethod
-    def list_runs(
-        self,
-        experiment_id: str,
-        *,
-        parent_id: str | None = None,
-        status: Sequence[str] | None = None,
-        tags: Mapping[str, str | None] | None = None,
-        text: str | None = None,
-        limit: int | None = None,
-        offset: int = 0,
-    ) -> list[RunInfo]:
-        """Runs of an experiment, oldest first; parent_id=ROOTS for top-level runs, None for all."""
+    def list_runs(self, experiment_id: str, filter: RunFilter | None = None, *, limit: int | None = None, offset: int = 0) -> list[RunInfo]:
+        """Runs of an experiment that pass `filter` (every run without one), oldest first unless it sorts; a negative limit is none."""
 
     @abc.abstractmethod
-    def count_runs(
-        self,
-        experiment_id: str,
-        *,
-        parent_id: str | None = None,
-        status: Sequence[str] | None = None,
-        tags: Mapping[str, str | None] | None = None,
-        text: str | None = None,
-    ) -> int:
+    def count_runs(self, experiment_id: str, filter: RunFilter | None = None) -> int:
         """How many runs list_runs would return without limit."""
 
     @abc.abstractmethod
@@ -114,6 +96,10 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def add_properties(self, run_id: str, properties: Mapping[str, Any]) -> None:
         """Add properties; ConflictError naming the key when one would change."""
+
+    @abc.abstractmethod
+    def add_params(self, run_id: str, params: Mapping[str, Any]) -> None:
+        """Add typed params (bool, int, float, str); the same value again is fine, another is a ConflictError naming both."""
 
     # -- metrics -----------------------------------------------------------
     @abc.abstractmethod

@@ -43,7 +43,7 @@ def scalar_rows(
     grouped: dict[tuple[str, str], list[ScalarBatch]], metrics: Metrics, tail_rows: dict[int, tuple], stored_float: Callable[[float], Any]
 ) -> tuple[list[tuple], list[tuple]]:
     """Chunk rows to insert (the taken tails re-encoded with the new points) and the metric updates
-    (count, value_type, last_step, last_value, last_wall_time, description, id)."""
+    (count, value_type, last_step, last_value, last_wall_time, description, *summary_args, id)."""
     chunk_rows, updates = [], []
     for key, batches in grouped.items():
         metric_id, _, value_type, count, last_step = metrics[key]
@@ -57,7 +57,8 @@ def scalar_rows(
         for c in _chunks.append_chunks(tail, count, steps, walls, values):
             chunk_rows.append((metric_id, c.offset, c.count, c.step_min, c.step_max, c.wall_min, c.wall_max, c.summary, c.steps, c.wall_times, c.values))
         last = stored_float(float(values[-1]))
-        updates.append((count + len(steps), value_type, int(steps[-1]), last, float(walls[-1]), _description(batches), metric_id))
+        summary = _chunks.summary_args(_chunks.batch_summary(values))
+        updates.append((count + len(steps), value_type, int(steps[-1]), last, float(walls[-1]), _description(batches), *summary, metric_id))
     return chunk_rows, updates
 
 

@@ -10,6 +10,8 @@ automatic steps) are stored as an empty blob and rebuilt from step_min: a third 
 from __future__ import annotations
 
 import dataclasses
+import math
+from typing import Any
 
 import numpy as np
 
@@ -76,6 +78,43 @@ def summarize(values: np.ndarray) -> bytes:
         lo = hi = np.nan
         total = 0.0
     return np.array([lo, hi, values[0], values[-1], total, n_finite], dtype="<f8").tobytes()
+
+
+def batch_summary(values: np.ndarray) -> tuple[float | None, float | None, float | None, float, int]:
+    """(last, min, max, sum, finite count) of appended values, as SUMMARY_UPDATE takes them.
+
+    The rule: min, max and sum are over finite values only (None when there is none); last is the
+    last value logged, None when it is NaN (so it never compares), infinities kept as they are.
+    """
+    finite = values[np.isfinite(values)]
+    last = float(values[-1])
+    if not len(finite):
+        return (None if math.isnan(last) else last), None, None, 0.0, 0
+    return (None if math.isnan(last) else last), float(finite.min()), float(finite.max()), float(finite.sum()), len(finite)
+
+
+def combined_summary(rows: list[bytes], last: float | None) -> tuple[float | None, float | None, float | None, float, int]:
+    """The batch_summary of a whole series from its chunks' packed summaries (for the backfill migration)."""
+    packed = np.frombuffer(b"".join(bytes(r) for r in rows), "<f8").reshape(-1, _SUMMARY_FIELDS)
+    has = packed[:, 5] > 0
+    if last is not None and math.isnan(last):
+        last = None
+    if not has.any():
+        return last, None, None, 0.0, 0
+    return last, float(packed[has, 0].min()), float(packed[has, 1].max()), float(packed[has, 4].sum()), int(packed[:, 5].sum())
+
+
+# Merges a batch_summary into a metrics row (both stores, `?` marks): min/max keep the extreme, sums add.
+SUMMARY_UPDATE = (
+    "s_last = ?, s_min = CASE WHEN s_min IS NULL OR ? < s_min THEN ? ELSE s_min END,"
+    " s_max = CASE WHEN s_max IS NULL OR ? > s_max THEN ? ELSE s_max END, s_sum = s_sum + ?, s_finite = s_finite + ?"
+)
+
+
+def summary_args(summary: tuple[float | None, float | None, float | None, float, int]) -> tuple[Any, ...]:
+    """SUMMARY_UPDATE's arguments for a batch_summary."""
+    last, lo, hi, total, finite = summary
+    return (last, lo, lo, hi, hi, total, finite)
 
 
 def make_chunk(offset: int, steps: np.ndarray, wall_times: np.ndarray, values: np.ndarray) -> Chunk:

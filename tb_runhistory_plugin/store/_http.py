@@ -26,9 +26,11 @@ from typing import Any
 
 import requests
 
+from .._filter import RunFilter
 from .._types import ChunkSummaries, ExperimentInfo, FileInfo, MetricHistory, MetricInfo, Record, RecordBatch, RunInfo, ScalarBatch
 from .._validate import check_file_name
 from ..errors import ConflictError, InvalidArgumentError, RunHistoryError, StoreError, error_for_status
+from . import wire
 from ._base import Store
 from ._pool import Pool
 from .wire import (
@@ -213,47 +215,16 @@ class HttpStore(Store):
     def get_run(self, run_id: str) -> RunInfo:
         return RunInfo(**self._json("GET", f"/runs/{_seg(run_id)}"))
 
-    def _run_query(self, parent_id: str | None, status: Sequence[str] | None, tags: Mapping[str, str | None] | None, text: str | None) -> dict[str, Any]:
-        params: dict[str, Any] = {}
-        if parent_id is not None:
-            params["parent_id"] = parent_id
-        if status:
-            params["status"] = [str(s) for s in status]
-        if tags:
-            params["tags"] = json.dumps(dict(tags))
-        if text:
-            params["text"] = text
-        return params
-
-    def list_runs(
-        self,
-        experiment_id: str,
-        *,
-        parent_id: str | None = None,
-        status: Sequence[str] | None = None,
-        tags: Mapping[str, str | None] | None = None,
-        text: str | None = None,
-        limit: int | None = None,
-        offset: int = 0,
-    ) -> list[RunInfo]:
-        params = self._run_query(parent_id, status, tags, text)
+    def list_runs(self, experiment_id: str, filter: RunFilter | None = None, *, limit: int | None = None, offset: int = 0) -> list[RunInfo]:
+        params = wire.filter_params(filter)
         if limit is not None:
             params["limit"] = int(limit)
         if offset:
             params["offset"] = int(offset)
         return [RunInfo(**r) for r in self._json("GET", f"/experiments/{_seg(experiment_id)}/runs", params=params)]
 
-    def count_runs(
-        self,
-        experiment_id: str,
-        *,
-        parent_id: str | None = None,
-        status: Sequence[str] | None = None,
-        tags: Mapping[str, str | None] | None = None,
-        text: str | None = None,
-    ) -> int:
-        params = self._run_query(parent_id, status, tags, text)
-        return self._json("GET", f"/experiments/{_seg(experiment_id)}/runs/count", params=params)["count"]
+    def count_runs(self, experiment_id: str, filter: RunFilter | None = None) -> int:
+        return self._json("GET", f"/experiments/{_seg(experiment_id)}/runs/count", params=wire.filter_params(filter))["count"]
 
     def list_descendants(self, run_id: str) -> list[RunInfo]:
         return [RunInfo(**r) for r in self._json("GET", f"/runs/{_seg(run_id)}/descendants")]
@@ -286,7 +257,11 @@ class HttpStore(Store):
     def add_properties(self, run_id: str, properties: Mapping[str, Any]) -> None:
         self._request("POST", f"/runs/{_seg(run_id)}/properties", body={"properties": dict(properties)})
 
+    def add_params(self, run_id: str, params: Mapping[str, Any]) -> None:
+        self._request("POST", f"/runs/{_seg(run_id)}/params", body={"params": dict(params)})
+
     # -- metrics -----------------------------------------------------------
+
     def write_metrics(self, scalars: Sequence[ScalarBatch] = (), records: Sequence[RecordBatch] = (), *, batch_id: str | None = None) -> None:
         """Upload points in requests of at most ~8 MiB, each applied once however often it is retried.
 

@@ -30,7 +30,8 @@ else:
 
 from ..errors import InvalidArgumentError, NotFoundError, StoreError
 from ._postgres_schema import MIGRATIONS
-from ._sql_store import INSERT_COLUMNS, SQLStore
+from ._query import POSTGRES
+from ._sql_store import INSERT_COLUMNS, SUMMARIES_MIGRATION, SQLStore
 
 DEFAULT_SCHEMA = "runhistory"
 _SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
@@ -79,8 +80,7 @@ class PostgresStore(SQLStore):
     """A store in a PostgreSQL schema (default `runhistory`), shared by every machine that reaches it."""
 
     _MARK = "%s"
-    _CONTAINS = "{col} ILIKE {mark}"  # ILIKE: SQLite's LIKE ignores (ASCII) case, so this search does too
-    _CREATION_ORDER = "r.seq"
+    _DIALECT = POSTGRES  # ILIKE: SQLite's LIKE ignores (ASCII) case, so the text search does too
     _NO_LIMIT = None
     _ROW_LOCKS = True
 
@@ -126,6 +126,8 @@ class PostgresStore(SQLStore):
 
     def _configure(self, conn: psycopg.Connection) -> None:
         conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(self.schema)))
+        # JIT compiling a filtered listing costs ~240 ms (bench/bench_query.py) to save a few: never worth it here.
+        conn.execute("SET jit = off")
 
     def _open_pool(self) -> None:
         """Open the pool and wait for its first connection, so an unreachable server fails now, and clearly."""
@@ -212,6 +214,8 @@ class PostgresStore(SQLStore):
             for name, statements in MIGRATIONS:
                 if name not in done:
                     cur.execute(statements)
+                    if name.endswith(SUMMARIES_MIGRATION):
+                        self._backfill_summaries(cur)
                     cur.execute("INSERT INTO migrations VALUES (%s, %s)", (name, time.time()))
 
         try:

@@ -103,4 +103,29 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX batches_by_age ON batches(applied_at);
         """,
     ),
+    (
+        "0002_params_and_metric_summaries",
+        """
+        -- Typed parameters: num holds int, float and bool (as 1/0) values, text holds str values and
+        -- the exact decimal text of ints. (key, num) and (key, text) make a filter on one param an index lookup.
+        CREATE TABLE params (
+            run_id TEXT COLLATE "C" NOT NULL REFERENCES runs(id),
+            key TEXT COLLATE "C" NOT NULL,
+            type TEXT NOT NULL,
+            num DOUBLE PRECISION,
+            text TEXT COLLATE "C",
+            PRIMARY KEY (run_id, key)
+        );
+        CREATE INDEX params_by_num ON params(key, num, run_id);
+        CREATE INDEX params_by_text ON params(key, text, run_id);
+        -- Scalar summaries kept on write (queries and sorts read these, never points): s_last is the
+        -- last value (NULL when NaN), min/max/sum/finite are over finite values only.
+        ALTER TABLE metrics ADD COLUMN s_last DOUBLE PRECISION;
+        ALTER TABLE metrics ADD COLUMN s_min DOUBLE PRECISION;
+        ALTER TABLE metrics ADD COLUMN s_max DOUBLE PRECISION;
+        ALTER TABLE metrics ADD COLUMN s_sum DOUBLE PRECISION NOT NULL DEFAULT 0;
+        ALTER TABLE metrics ADD COLUMN s_finite BIGINT NOT NULL DEFAULT 0;
+        CREATE INDEX metrics_by_name ON metrics(name, run_id);
+        """,
+    ),
 ]

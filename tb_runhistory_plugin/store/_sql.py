@@ -13,9 +13,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .._types import NOT_RESPONDING_AFTER, TERMINAL_STATUSES, RunInfo, Status, effective_status
-from .._validate import check_file_name, check_property_value
+from .._validate import check_file_name, check_property_value, param_type
 from ..errors import InvalidArgumentError, StoreError
-from ._base import ROOTS
 
 _SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}")
 
@@ -30,6 +29,30 @@ def check_file_ref(run_id: str, name: str) -> None:
 def property_json(key: str, value: Any) -> str:
     """A property value as the JSON text both stores keep; InvalidArgumentError naming the key when it cannot be kept."""
     return json.dumps(check_property_value(key, value))
+
+
+def param_row(value: bool | int | float | str) -> tuple[str, float | None, str | None]:
+    """(type, num, text) columns of a checked param value: ints keep their exact text beside the number."""
+    kind = param_type(value)
+    if kind == "str":
+        return kind, None, str(value)
+    return kind, float(value), str(int(value)) if kind == "int" else None
+
+
+def param_value(kind: str, num: float | None, text: str | None) -> bool | int | float | str:
+    """A param value from its (type, num, text) columns; StoreError when they do not fit the type."""
+    try:
+        if kind == "str" and text is not None:
+            return text
+        if kind == "int":
+            return int(text) if text is not None else int(num)  # type: ignore[arg-type]
+        if kind == "bool" and num is not None:
+            return bool(num)
+        if kind == "float" and num is not None:
+            return float(num)
+    except (TypeError, ValueError):
+        pass
+    raise StoreError(f"a param of type {kind!r} is damaged in the store (num {num!r}, text {text!r})")
 
 
 def record_json(meta: Any, run_id: str, name: str) -> str:
@@ -56,8 +79,13 @@ RUN_COLUMNS = (
 )
 
 
-def run_infos(rows: Sequence[Sequence[Any]], tags: Mapping[str, Mapping[str, str]], properties: Mapping[str, Mapping[str, Any]]) -> list[RunInfo]:
-    """RunInfos from RUN_COLUMNS rows and each run's tags and properties, statuses as of now."""
+def run_infos(
+    rows: Sequence[Sequence[Any]],
+    tags: Mapping[str, Mapping[str, str]],
+    properties: Mapping[str, Mapping[str, Any]],
+    params: Mapping[str, Mapping[str, Any]] | None = None,
+) -> list[RunInfo]:
+    """RunInfos from RUN_COLUMNS rows (and a "matched" column after them, if any) and each run's tags, properties and params."""
     now = time.time()
     return [
         RunInfo(
@@ -76,6 +104,8 @@ def run_infos(rows: Sequence[Sequence[Any]], tags: Mapping[str, Mapping[str, str
             child_count=row[12],
             tags=tags[row[0]],
             properties=properties[row[0]],
+            params=params[row[0]] if params is not None else {},
+            matched=bool(row[13]) if len(row) > 13 else True,
         )
         for row in rows
     ]
@@ -89,9 +119,9 @@ def clamp(start: int, stop: int | None, count: int) -> tuple[int, int]:
     return min(start, hi), hi
 
 
-def status_condition(statuses: Sequence[str], args: list[Any], mark: str) -> str:
+def status_condition(statuses: Sequence[str], args: list[Any], mark: str, *, now: float | None = None) -> str:
     """SQL for an effective-status filter; NotResponding is Running with a stale heartbeat."""
-    cutoff = time.time() - NOT_RESPONDING_AFTER
+    cutoff = (time.time() if now is None else now) - NOT_RESPONDING_AFTER
     parts = []
     for status in statuses:
         if status == Status.NOT_RESPONDING:
@@ -106,41 +136,3 @@ def status_condition(statuses: Sequence[str], args: list[Any], mark: str) -> str
         else:
             raise InvalidArgumentError(f"unknown status {status!r}; expected one of {[str(s) for s in Status]}")
     return "(" + " OR ".join(parts) + ")"
-
-
-def run_filter(
-    experiment_id: str,
-    parent_id: str | None,
-    status: Sequence[str] | None,
-    tags: Mapping[str, str | None] | None,
-    text: str | None,
-    *,
-    mark: str,
-    contains: str,
-) -> tuple[str, list[Any]]:
-    """WHERE clause and arguments for list_runs/count_runs over `runs r`.
-
-    `contains` is the dialect's case-insensitive match of a column against one parameter, with
-    `{col}` and `{mark}` in it; '%', '_' and '\\' in the searched text are literal.
-    """
-    where, args = [f"r.experiment_id = {mark}"], [experiment_id]
-    if parent_id == ROOTS:
-        where.append("r.parent_id IS NULL")
-    elif parent_id is not None:
-        where.append(f"r.parent_id = {mark}")
-        args.append(parent_id)
-    if status:
-        where.append(status_condition(status, args, mark))
-    for key, value in (tags or {}).items():
-        if value is None:
-            where.append(f"EXISTS (SELECT 1 FROM tags t WHERE t.run_id = r.id AND t.key = {mark})")
-            args.append(key)
-        else:
-            where.append(f"EXISTS (SELECT 1 FROM tags t WHERE t.run_id = r.id AND t.key = {mark} AND t.value = {mark})")
-            args += [key, value]
-    if text:
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        match = [contains.format(col=col, mark=mark) for col in ("r.display_name", "r.id", "t.key", "t.value")]
-        where.append(f"({match[0]} OR {match[1]} OR EXISTS (SELECT 1 FROM tags t WHERE t.run_id = r.id AND ({match[2]} OR {match[3]})))")
-        args += [pattern] * 4
-    return " AND ".join(where), args

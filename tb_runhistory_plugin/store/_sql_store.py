@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
+from .._filter import ALL_RUNS, RunFilter
 from .._types import (
     TERMINAL_STATUSES,
     ChunkSummaries,
@@ -30,11 +31,14 @@ from .._types import (
     ScalarBatch,
     Status,
 )
+from .._validate import check_name, check_param_value, param_type
 from ..errors import ConflictError, InvalidArgumentError, NotFoundError
 from . import _batches, _chunks
 from ._base import Store, depth_first
-from ._sql import RUN_COLUMNS, check_file_ref, clamp, property_json, run_filter, run_infos, stored_json
+from ._query import SQLITE, Compiler
+from ._sql import RUN_COLUMNS, check_file_ref, clamp, param_row, param_value, property_json, run_infos, stored_json
 
+SUMMARIES_MIGRATION = "_params_and_metric_summaries"  # the migration after which _backfill_summaries runs
 METRIC_COLUMNS = "run_id, name, kind, value_type, count, last_step, last_value, last_wall_time, description"
 _RECORD_KINDS = (MetricKind.TABLE, MetricKind.IMAGE, MetricKind.HISTOGRAM)
 # Columns of the rows write_metrics bulk-inserts, by table.
@@ -52,8 +56,7 @@ class SQLStore(Store):
 
     _MARK = "?"  # the dialect's parameter mark
     _SUMMARY_HINT = ""  # text after "FROM chunks" in the summaries query (SQLite names its covering index)
-    _CONTAINS = "{col} LIKE {mark} ESCAPE '\\'"  # a case-insensitive substring match (see _sql.run_filter)
-    _CREATION_ORDER = "r.rowid"  # the column that orders runs started at the same time
+    _DIALECT = SQLITE  # how filters are spelt (see _query.Dialect)
     _NO_LIMIT: int | None = -1  # what LIMIT takes to mean "all rows"
     _ROW_LOCKS = False  # whether SELECT ... FOR UPDATE exists (SQLite has one writer at a time instead)
     _FILE_DATA_IN_ROW = True  # a file's bytes in its `files` row (PostgreSQL); SQLite keeps them on disk
@@ -149,7 +152,10 @@ class SQLStore(Store):
             tags[run_id][key] = value
         for run_id, key, value in self._select_in(handle, "SELECT run_id, key, value FROM properties WHERE run_id {in} ORDER BY key", ids):
             props[run_id][key] = stored_json(value, f"property {key!r} of run {run_id!r}")
-        return run_infos(rows, tags, props)
+        params: dict[str, dict[str, Any]] = {i: {} for i in ids}
+        for run_id, key, kind, num, text in self._select_in(handle, "SELECT run_id, key, type, num, text FROM params WHERE run_id {in} ORDER BY key", ids):
+            params[run_id][key] = param_value(kind, num, text)
+        return run_infos(rows, tags, props, params)
 
     def _metric_infos(self, rows: list[tuple]) -> list[MetricInfo]:
         return [
@@ -238,35 +244,23 @@ class SQLStore(Store):
 
         return self._write(insert_run, idempotent=False)
 
-    def list_runs(
-        self,
-        experiment_id: str,
-        *,
-        parent_id: str | None = None,
-        status: Sequence[str] | None = None,
-        tags: Mapping[str, str | None] | None = None,
-        text: str | None = None,
-        limit: int | None = None,
-        offset: int = 0,
-    ) -> list[RunInfo]:
-        where, args = run_filter(experiment_id, parent_id, status, tags, text, mark=self._MARK, contains=self._CONTAINS)
+    def list_runs(self, experiment_id: str, filter: RunFilter | None = None, *, limit: int | None = None, offset: int = 0) -> list[RunInfo]:
+        compiler = Compiler(filter or ALL_RUNS, experiment_id, self._DIALECT)
         limit = None if limit is None or int(limit) < 0 else int(limit)  # a negative limit means no limit
-        args += [self._NO_LIMIT if limit is None else limit, max(0, int(offset))]
-        order = self._q(f" ORDER BY r.start_time, {self._CREATION_ORDER} LIMIT ? OFFSET ?")
-        query = f"SELECT {RUN_COLUMNS} FROM runs r WHERE {where}{order}"
-        return self._read(lambda handle: self._runs_from_rows(handle, self._execute(handle, query, args).fetchall()))
+        query, args = compiler.select("r.id", paged=True, limit=limit, offset=max(0, int(offset)), no_limit=self._NO_LIMIT)
 
-    def count_runs(
-        self,
-        experiment_id: str,
-        *,
-        parent_id: str | None = None,
-        status: Sequence[str] | None = None,
-        tags: Mapping[str, str | None] | None = None,
-        text: str | None = None,
-    ) -> int:
-        where, args = run_filter(experiment_id, parent_id, status, tags, text, mark=self._MARK, contains=self._CONTAINS)
-        return self._read(lambda handle: self._execute(handle, f"SELECT COUNT(*) FROM runs r WHERE {where}", args).fetchone()[0])
+        def select_page(handle: Any) -> list[RunInfo]:
+            # The page's ids first (cheap columns only), then its rows: the child counts and other
+            # columns are read for the page, not for every run that matched before the limit.
+            page = self._execute(handle, query, args).fetchall()
+            found = {row[0]: row for row in self._select_in(handle, f"SELECT {RUN_COLUMNS} FROM runs r WHERE r.id {{in}}", [p[0] for p in page])}
+            return self._runs_from_rows(handle, [(*found[p[0]], *p[1:]) for p in page if p[0] in found])
+
+        return self._read(select_page)
+
+    def count_runs(self, experiment_id: str, filter: RunFilter | None = None) -> int:
+        query, args = Compiler(filter or ALL_RUNS, experiment_id, self._DIALECT).select("COUNT(*)", paged=False)
+        return self._read(lambda handle: self._execute(handle, query, args).fetchone()[0])
 
     def set_run_status(self, run_id: str, status: str, *, end_time: float | None = None, error: str | None = None, traceback: str | None = None) -> RunInfo:
         if status not in TERMINAL_STATUSES:
@@ -338,7 +332,7 @@ class SQLStore(Store):
         query = self._q(
             "WITH RECURSIVE tree(id) AS (SELECT id FROM runs WHERE parent_id = ?"
             " UNION ALL SELECT r.id FROM runs r JOIN tree ON r.parent_id = tree.id)"
-            f" SELECT {RUN_COLUMNS} FROM tree JOIN runs r ON r.id = tree.id ORDER BY r.start_time, {self._CREATION_ORDER}"
+            f" SELECT {RUN_COLUMNS} FROM tree JOIN runs r ON r.id = tree.id ORDER BY r.start_time, {self._DIALECT.creation}"
         )
 
         def select_descendants(handle: Any) -> list[RunInfo]:
@@ -347,6 +341,35 @@ class SQLStore(Store):
             return depth_first(run_id, self._runs_from_rows(handle, self._execute(handle, query, (run_id,)).fetchall()))
 
         return self._read(select_descendants)
+
+    def add_params(self, run_id: str, params: Mapping[str, Any]) -> None:
+        checked = {check_name(key, "param name"): check_param_value(key, value) for key, value in params.items()}
+
+        def insert_params(handle: Any) -> None:
+            # Lock the run (PostgreSQL) so two writers of the same new key cannot both pass the check.
+            if self._execute(handle, self._q(f"SELECT 1 FROM runs WHERE id = ?{self._lock('NO KEY UPDATE')}"), (run_id,)).fetchone() is None:
+                raise NotFoundError(f"no run {run_id!r} in store {self.uri}")
+            rows = self._execute(handle, self._q("SELECT key, type, num, text FROM params WHERE run_id = ?"), (run_id,)).fetchall()
+            existing = {key: param_value(kind, num, text) for key, kind, num, text in rows}
+            for key, value in checked.items():
+                # Same type and value only: 1, 1.0 and True are different params.
+                if key in existing and (param_type(existing[key]) != param_type(value) or existing[key] != value):
+                    raise ConflictError(f"param {key!r} of run {run_id!r} is already {existing[key]!r}; it cannot change to {value!r}")
+            new = [(run_id, key, *param_row(value)) for key, value in checked.items() if key not in existing]
+            if new:
+                handle.executemany(self._q("INSERT INTO params VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"), new)
+
+        self._write(insert_params)
+
+    def _backfill_summaries(self, handle: Any) -> None:
+        """Fill the metric summary columns of series written before they existed, from their chunks' summaries."""
+        metrics = self._execute(handle, self._q("SELECT id, last_value FROM metrics WHERE kind = 'scalar' AND count > 0")).fetchall()
+        for metric_id, last in metrics:
+            rows = self._execute(handle, self._q("SELECT summary FROM chunks WHERE metric_id = ?"), (metric_id,), binary=True).fetchall()
+            summary = _chunks.combined_summary([r[0] for r in rows], self._last_value(last))
+            query = self._q("UPDATE metrics SET s_sum = 0, s_finite = 0 WHERE id = ?")
+            self._execute(handle, query, (metric_id,))
+            self._execute(handle, self._q(f"UPDATE metrics SET {_chunks.SUMMARY_UPDATE} WHERE id = ?"), (*_chunks.summary_args(summary), metric_id))
 
     def get_experiment(self, name_or_id: str) -> ExperimentInfo:
         query = self._q("SELECT id, name, created_at FROM experiments WHERE id = ? OR name = ? ORDER BY (id = ?) DESC LIMIT 1")
@@ -492,7 +515,7 @@ class SQLStore(Store):
         self._insert_rows(handle, "chunks", chunk_rows)
         update = self._q(
             "UPDATE metrics SET count = ?, value_type = ?, last_step = ?, last_value = ?, last_wall_time = ?,"
-            " description = CASE WHEN description = '' THEN ? ELSE description END WHERE id = ?"
+            f" description = CASE WHEN description = '' THEN ? ELSE description END, {_chunks.SUMMARY_UPDATE} WHERE id = ?"
         )
         handle.executemany(update, updates)
 

@@ -17,7 +17,7 @@ from ..errors import InvalidArgumentError, NotFoundError, StoreError
 from ._base import ORPHAN_GRACE
 from ._pool import Pool
 from ._sql import check_file_ref
-from ._sql_store import SQLStore
+from ._sql_store import SUMMARIES_MIGRATION, SQLStore
 from ._sqlite_maintain import compact, delete_orphans
 from ._sqlite_schema import MIGRATIONS
 
@@ -204,6 +204,8 @@ class SQLiteStore(SQLStore):
                     for statement in sql.split(";"):
                         if statement.strip():
                             conn.execute(statement)
+                    if name.endswith(SUMMARIES_MIGRATION):
+                        self._backfill_summaries(conn)
                     conn.execute("INSERT INTO migrations VALUES (?, ?)", (name, time.time()))
 
         try:

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import json
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
+from .._filter import RunFilter
 from .._types import ChunkSummaries, MetricHistory, Record, RecordBatch, RunInfo, ScalarBatch
 
 TOKEN_ENV = "RUNHISTORY_TOKEN"
@@ -131,6 +133,33 @@ def summaries_json(summaries: ChunkSummaries) -> dict[str, Any]:
 def summaries_from_json(data: Mapping[str, Any]) -> ChunkSummaries:
     """Parse ChunkSummaries."""
     return ChunkSummaries(**{name: decode_array(data[name], dtype) for name, dtype in _SUMMARY_DTYPES.items()})
+
+
+FILTER_FLAGS = ("with_ancestors", "inherit")
+
+
+def filter_params(filter_: RunFilter | None) -> dict[str, Any]:
+    """A RunFilter as query parameters of GET .../runs (the REST server reads them back in `server/_parse.run_filter`)."""
+    if filter_ is None:
+        return {}
+    params: dict[str, Any] = {}
+    if filter_.parent_id is not None:
+        params["parent_id"] = filter_.parent_id
+    if filter_.statuses:
+        params["status"] = list(filter_.statuses)
+    if filter_.tags:
+        params["tags"] = json.dumps(dict(filter_.tags))
+    for key in ("text", "sort"):
+        if getattr(filter_, key):
+            params[key] = getattr(filter_, key)
+    if filter_.query:
+        params["filter"] = filter_.query
+    if filter_.order != "asc":
+        params["order"] = filter_.order
+    for flag in FILTER_FLAGS:
+        if getattr(filter_, flag):
+            params[flag] = "true"
+    return params
 
 
 def info_json(info: Any) -> dict[str, Any]:
