@@ -4,7 +4,17 @@ from ._experiment import Experiment
 from ._launcher import Tensorboard
 from ._run import Run
 from ._types import ExperimentInfo, FileInfo, MetricHistory, MetricInfo, Record, RunInfo, Status
-from .errors import ConflictError, InvalidArgumentError, NotFoundError, PayloadTooLargeError, RunHistoryError, StoreError, WriteErrors
+from .errors import (
+    ConflictError,
+    InvalidArgumentError,
+    NotFoundError,
+    PayloadTooLargeError,
+    RunFailedError,
+    RunHistoryError,
+    RunTimeoutError,
+    StoreError,
+    WriteErrors,
+)
 from .store import Store, open_store
 
 __version__ = "0.1.0"
@@ -21,8 +31,10 @@ __all__ = [
     "PayloadTooLargeError",
     "Record",
     "Run",
+    "RunFailedError",
     "RunHistoryError",
     "RunInfo",
+    "RunTimeoutError",
     "Status",
     "Store",
     "StoreError",

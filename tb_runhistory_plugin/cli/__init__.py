@@ -1,4 +1,4 @@
-"""The `tb-runhistory` command line: ls, show, export, import, import-mlflow, server, demo, gc."""
+"""The `tb-runhistory` command line: ls, show, run, export, import, import-mlflow, server, demo, gc."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from typing import Any
 from .._types import MetricKind, RunInfo, Status
 from ..errors import ConflictError, InvalidArgumentError, NotFoundError, RunHistoryError
 from ..store import ORPHAN_GRACE, ROOTS, Store, open_store
+from ._script import add_parser as add_script_parser
+from ._script import run_script
 from ._transfer import add_parsers as add_transfer_parsers
 from ._transfer import run_export, run_import, run_import_mlflow
 
@@ -60,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--store", help=_STORE_HELP)
     show.add_argument("--json", action="store_true", help="print JSON for scripts")
     add_transfer_parsers(sub)
+    add_script_parser(sub)
     server = sub.add_parser(
         "server",
         help="serve a store over HTTP for writers on other machines",
@@ -121,6 +124,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "server":
             return _server(args)
+        if args.command == "run":
+            return run_script(args)
         store = open_store(args.store, create=args.command in ("import", "import-mlflow", "demo"))
         if args.command == "ls":
             return _ls(store, args)

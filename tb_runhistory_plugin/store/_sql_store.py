@@ -173,7 +173,7 @@ class SQLStore(Store):
         def insert_runs(handle: Any) -> list[RunInfo]:
             if self._execute(handle, self._q("SELECT 1 FROM experiments WHERE id = ?"), (experiment_id,)).fetchone() is None:
                 raise NotFoundError(f"no experiment {experiment_id!r} in store {self.uri}")
-            made = set()
+            made: set[str] = set()
             for new, props in zip(news, encoded, strict=True):
                 self._insert_run(handle, experiment_id, new, props, made)
                 made.add(new.run_id)
