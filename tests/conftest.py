@@ -46,6 +46,7 @@ SLOW_MODULES = frozenset(
         "test_launcher",
         "test_plugin_fuzz",
         "test_plugin_tensorboard",
+        "test_portal_browser",
         "test_resources",
         "test_server_fuzz",
         "test_threads",
