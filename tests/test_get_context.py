@@ -101,7 +101,9 @@ def test_cli_run_of_a_missing_command_fails_the_run(tmp_path):
 
 
 def test_cli_run_without_a_command_is_a_usage_error(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "tb_runhistory_plugin.cli", "run", "--store", str(tmp_path / "s"), "--"], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "tb_runhistory_plugin.cli", "run", "--store", str(tmp_path / "s"), "--"], capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 2 and "give the command" in done.stderr
 
 
@@ -137,7 +139,9 @@ def test_get_context_in_process_attaches_to_the_named_run(tmp_path, monkeypatch)
     owner.complete()
 
 
-@pytest.mark.parametrize(("argv0", "name"), [("train.py", "train"), ("/x/my model!.py", "my_model_"), ("-c", "interactive"), ("", "interactive"), ("...", "interactive")])
+@pytest.mark.parametrize(
+    ("argv0", "name"), [("train.py", "train"), ("/x/my model!.py", "my_model_"), ("-c", "interactive"), ("", "interactive"), ("...", "interactive")]
+)
 def test_experiment_named_after_the_script(argv0, name):
     from tb_runhistory_plugin._context import experiment_for_script
 
