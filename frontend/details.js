@@ -138,11 +138,13 @@ export class DetailsView {
           fact('Duration', start !== null && end !== null ? formatDuration(end - start) : ''),
           run.heartbeat_time && (kind === 'running' || kind === 'stalled') && fact('Last heartbeat', `${formatRelativeTime(run.heartbeat_time)}`),
           run.child_count > 0 && fact('Children', String(run.child_count)),
+          run.run_type && fact('Type', run.run_type),
           run.logs_dir && fact('Logs', h('code', null, run.logs_dir))),
       ),
       run.description && section('Description', h('p', { class: 'rh-description' }, run.description)),
-      (run.error || run.traceback) && section('Error',
+      (run.error || run.traceback || run.error_code) && section('Error',
         run.error && h('p', { class: 'rh-error-text' }, run.error),
+        run.error_code && h('p', { class: 'rh-error-code' }, 'Code: ', h('code', null, run.error_code)),
         run.traceback && h('pre', { class: 'rh-traceback' }, run.traceback)),
       section('Tags', Object.keys(run.tags).length
         ? h('div', { class: 'rh-tag-list' }, Object.entries(run.tags).map(([k, v]) => h('span', { class: 'rh-tag' }, v === '' || v === null ? k : `${k}: ${v}`)))

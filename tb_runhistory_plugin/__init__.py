@@ -5,7 +5,18 @@ from ._filter import ROOTS, RunFilter
 from ._launcher import Tensorboard
 from ._run import Run
 from ._types import ExperimentInfo, FileInfo, MetricHistory, MetricInfo, Record, RunInfo, Status
-from .errors import ConflictError, InvalidArgumentError, NotFoundError, PayloadTooLargeError, QueryError, RunHistoryError, StoreError, WriteErrors
+from .errors import (
+    ConflictError,
+    InvalidArgumentError,
+    NotFoundError,
+    PayloadTooLargeError,
+    QueryError,
+    RunFailedError,
+    RunHistoryError,
+    RunTimeoutError,
+    StoreError,
+    WriteErrors,
+)
 from .store import Store, open_store
 
 __version__ = "0.1.0"
@@ -24,9 +35,11 @@ __all__ = [
     "ROOTS",
     "Record",
     "Run",
+    "RunFailedError",
     "RunHistoryError",
     "RunFilter",
     "RunInfo",
+    "RunTimeoutError",
     "Status",
     "Store",
     "StoreError",

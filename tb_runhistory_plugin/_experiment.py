@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import builtins  # `list` inside the class is Experiment.list
+import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ._filter import RunFilter
@@ -48,8 +49,16 @@ class Experiment:
         *,
         properties: Mapping[str, Any] | None = None,
         logs_dir: str | os.PathLike[str] | None = None,
+        outputs: str | os.PathLike[str] | None = None,
+        run_id: str | None = None,
+        run_type: str | None = None,
     ) -> Run:
-        """Create a Running top-level run; use it with `with` to complete or fail it automatically."""
+        """Create a Running top-level run; use it with `with` to complete or fail it automatically.
+
+        `outputs`: a local folder uploaded as the run's `outputs/` files when it ends; `run_id`: a
+        caller-chosen id (ConflictError naming it when taken); `run_type`: what get_runs(type=)
+        matches (default "interactive").
+        """
         return Run._start(
             self.store,
             self.id,
@@ -60,42 +69,74 @@ class Experiment:
             properties=properties,
             logs_dir=logs_dir,
             experiment=self,
+            run_id=run_id,
+            run_type=run_type,
+            outputs=outputs,
         )
 
     def get_runs(
         self,
+        type: str | None = None,  # noqa: A002 - the original API's name
         tags: str | Sequence[str] | Mapping[str, Any] | None = None,
-        status: str | Sequence[str] | None = None,
+        properties: str | Sequence[str] | Mapping[str, Any] | None = None,
         include_children: bool = False,
         *,
+        status: str | Sequence[str] | None = None,
         filter: str | RunFilter | None = None,
     ) -> builtins.list[Run]:
-        """Runs, newest first, filtered by tags (keys, or key: value), status and a query (`filter`, see README "Queries").
+        """Runs, newest first, filtered by run type, tags and properties (keys, or key: value), status and a query (`filter`, see README "Queries").
 
+        A property matches a value equal to it, or whose text is the string given ("0.1" matches 0.1).
+        Status, tags and the query are filtered by the store; type and properties here, after it.
         A RunFilter given as `filter` is used as it is, with its own order; its parent_id wins over include_children.
+
+        Raises:
+            InvalidArgumentError: a bad type, tag or property name, an unknown status; QueryError for a bad query.
         """
-        tag_filter: dict[str, str | None]
-        if tags is None:
-            tag_filter = {}
-        elif isinstance(tags, str):
-            tag_filter = {check_name(tags, "tag name"): None}
-        elif isinstance(tags, Mapping):
-            tag_filter = {check_name(k, "tag name"): None if v is None else str(v) for k, v in tags.items()}
-        else:
-            tag_filter = {check_name(k, "tag name"): None for k in tags}
+        run_type = None if type is None else check_name(type, "run type")
+        tag_filter = _key_filter(tags, "tag name", str)
+        prop_filter = _key_filter(properties, "property name", lambda v: v)
         statuses = (status,) if isinstance(status, str) else tuple(status or ())
         if isinstance(filter, RunFilter):
             merged = filter.replace(tags={**filter.tags, **tag_filter}, statuses=filter.statuses + statuses)
             if not include_children and filter.parent_id is None:
                 merged = merged.replace(parent_id=ROOTS)
-            return [Run(info, self.store, experiment=self) for info in self.store.list_runs(self.id, merged)]
-        if filter is not None and not isinstance(filter, str):
-            raise InvalidArgumentError(f"filter must be a query string or a RunFilter, got {type(filter).__name__}")
-        query = RunFilter(parent_id=None if include_children else ROOTS, statuses=statuses, tags=tag_filter, query=filter, order="desc")
-        return [Run(info, self.store, experiment=self) for info in self.store.list_runs(self.id, query)]
+        elif filter is not None and not isinstance(filter, str):
+            raise InvalidArgumentError(f"filter must be a query string or a RunFilter, got {builtins.type(filter).__name__}")
+        else:
+            merged = RunFilter(parent_id=None if include_children else ROOTS, statuses=statuses, tags=tag_filter, query=filter, order="desc")
+        infos = self.store.list_runs(self.id, merged)
+        if run_type is not None:
+            infos = [info for info in infos if info.run_type == run_type]
+        if prop_filter:
+            infos = [info for info in infos if all(_property_matches(info.properties, k, v) for k, v in prop_filter.items())]
+        return [Run(info, self.store, experiment=self) for info in infos]
 
     def __repr__(self) -> str:
         return f"Experiment(name={self.name!r}, id={self.id!r}, store={self.store.uri!r})"
 
 
 Run._experiment_class = Experiment
+
+
+def _key_filter(given: Any, what: str, value: Callable[[Any], Any]) -> dict[str, Any]:
+    """{key: None (present) or wanted value} from a key, a list of keys or a mapping."""
+    if given is None:
+        return {}
+    if isinstance(given, str):
+        return {check_name(given, what): None}
+    if isinstance(given, Mapping):
+        return {check_name(k, what): None if v is None else value(v) for k, v in given.items()}
+    if not isinstance(given, (Sequence, set, frozenset)):
+        raise InvalidArgumentError(f"{what}s to filter by must be a name, a list of names or a mapping, got {type(given).__name__}")
+    return {check_name(k, what): None for k in given}
+
+
+def _property_matches(properties: Mapping[str, Any], key: str, wanted: Any) -> bool:
+    if key not in properties:
+        return False
+    if wanted is None:
+        return True
+    stored = properties[key]
+    same = stored == wanted and isinstance(stored, bool) == isinstance(wanted, bool)
+    return same or (isinstance(wanted, str) and not isinstance(stored, str) and json.dumps(stored) == wanted)

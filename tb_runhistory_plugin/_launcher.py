@@ -39,6 +39,7 @@ from typing import Any, Self
 
 import psutil
 
+from . import _portal
 from ._experiment import Experiment
 from ._run import Run
 from .errors import ConflictError, InvalidArgumentError, RunHistoryError
@@ -192,6 +193,8 @@ class Tensorboard:
                 self._cleanup_files()
                 raise
             atexit.register(self.stop)
+            store = self._store_obj()
+            _portal.serving(store.uri if store is not None else None, url)  # Run.get_portal_url() points here
             if live or self._follows_experiment():
                 self._stop_event.clear()
                 self._thread = threading.Thread(target=self._loop, name="tb-runhistory-sync", daemon=True)
@@ -220,6 +223,8 @@ class Tensorboard:
                     logger.warning("final sync of %s failed: %s", self.local_root, exc)
             self._terminate()
             self._cleanup_files()
+            if self.url is not None:
+                _portal.stopped(self.url)
             self.url = None
             atexit.unregister(self.stop)
 

@@ -22,6 +22,7 @@ EXIT_FLUSH_TIMEOUT = 120.0  # seconds to keep trying to write buffered points at
 
 _lock = threading.RLock()
 _open_runs: dict[str, Any] = {}  # run id -> Run, strong refs: an unreferenced open run must still be ended
+_attached_runs: dict[str, Any] = {}  # runs another process owns (Run.get_context): failed here only by an uncaught exception
 _installed = False
 _uncaught: str | None = None
 _previous_excepthook: Callable[..., Any] | None = None
@@ -31,6 +32,7 @@ _terminating = False
 def _forget_parent_runs() -> None:
     # A forked child must not end (or flush) the runs of its parent when it exits.
     _open_runs.clear()
+    _attached_runs.clear()
 
 
 os.register_at_fork(after_in_child=_forget_parent_runs)
@@ -54,20 +56,32 @@ _mp_util.register_after_fork(_fork_hook, _in_multiprocessing_child)
 
 def register(run: Any) -> None:
     """Remember an open run, installing the exit and signal handlers on first use."""
-    global _installed
     with _lock:
         _open_runs[run.id] = run
-        if not _installed:
-            _installed = True
-            atexit.register(_at_exit)
-            _install_excepthook()
-            _install_sigterm()
+        _install()
+
+
+def _install() -> None:
+    global _installed
+    if not _installed:
+        _installed = True
+        atexit.register(_at_exit)
+        _install_excepthook()
+        _install_sigterm()
 
 
 def unregister(run_id: str) -> None:
     """Forget a run that ended."""
     with _lock:
         _open_runs.pop(run_id, None)
+        _attached_runs.pop(run_id, None)
+
+
+def attach(run: Any) -> None:
+    """Remember a run that the process which started this one will end: flushed at exit, failed only by an uncaught exception."""
+    with _lock:
+        _attached_runs[run.id] = run
+        _install()
 
 
 def _install_excepthook() -> None:
@@ -130,6 +144,8 @@ def _finish_all(status: str, error: str | None, traceback: str | None = None) ->
             print(f"run history: could not write every buffered point to {writer.store.uri}: {exc}", file=sys.stderr)
     with _lock:
         runs = list(_open_runs.values())
+        if status == "Failed":  # the starting tool sees only an exit code; the traceback is known here
+            runs += [run for run in _attached_runs.values() if run.id not in _open_runs]
     # Deeper runs first, so a parent never ends before its children.
     for run in sorted(runs, key=lambda r: -r._depth):
         try:

@@ -3,27 +3,28 @@
 from __future__ import annotations
 
 import dataclasses
-import io
 import os
 import time
 import traceback as _traceback
 import types
 from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import _lifecycle, _writer
+from . import _context, _lifecycle, _portal, _waiting, _writer
+from ._files import RunFiles
 from ._filter import RunFilter
 from ._histograms import compute_histogram
 from ._images import encode_png, figure_to_png, load_image, sniff_image
 from ._livelogs import check_folder_free
-from ._types import TERMINAL_STATUSES, MetricHistory, MetricKind, Record, RunInfo, Status, merge_table, new_run_id
+from ._mappings import LiveMapping
+from ._newrun import new_run, outputs_dir
+from ._types import TERMINAL_STATUSES, MetricHistory, MetricKind, Record, RunInfo, Status, merge_table
 from ._validate import (
     MAX_TEXT_LENGTH,
     cell_value,
-    check_file_name,
     check_mapping,
     check_name,
     check_param_value,
@@ -44,9 +45,10 @@ if TYPE_CHECKING:
 _now = time.time
 MAX_TRACEBACK_LENGTH = 1_000_000  # characters of a failed run's traceback kept (head and tail)
 _WAKE_WORDS = 3 * WAKE_AT  # buffered floats (three per point) at which log() looks at back-pressure
+MAX_CHILDREN = 10_000  # children made by one create_children call
 
 
-class Run:
+class Run(RunFiles):
     """A run of an experiment: log metrics, tags, properties and files; nest child runs."""
 
     # Set by _experiment, which builds on this module: a run asked for its experiment makes one of these.
@@ -64,6 +66,7 @@ class Run:
         self._owned = False  # created by this process: heartbeats, ended at exit
         self._scalars: dict[str, SeriesBuffer] = {}
         self._kinds: dict[str, str] = {}
+        self._outputs: str | None = None  # a local folder uploaded as the run's outputs/ when it ends
 
     # -- construction --------------------------------------------------------
     @classmethod
@@ -75,6 +78,21 @@ class Run:
         """
         check_name(run_id, "run id")
         return cls(resolve_store(store).get_run(run_id), resolve_store(store))
+
+    @classmethod
+    def get_context(cls) -> Run:
+        """The run this script logs into: the one `tb-runhistory run` started it for, else a new run of its own.
+
+        Inside our tooling ($TB_RUNHISTORY_RUN_ID and $TB_RUNHISTORY_STORE name the run), the run is
+        the tool's: this process logs into it, and the tool ends it from the exit code (an uncaught
+        exception fails it here, with the traceback). Elsewhere a new run starts in the default
+        store, in an experiment named after the script, and is ended at exit like any other.
+        The same run is returned on every call in a process.
+
+        Raises:
+            NotFoundError: the run named by the environment is not in its store.
+        """
+        return _context.context_run(cls)
 
     @classmethod
     def _start(
@@ -89,27 +107,35 @@ class Run:
         properties: Mapping[str, Any] | None,
         logs_dir: str | os.PathLike[str] | None,
         experiment: Experiment | None = None,
+        run_id: str | None = None,
+        run_type: str | None = None,
+        outputs: str | os.PathLike[str] | None = None,
     ) -> Run:
-        run_id = new_run_id()
-        name = check_name(display_name, "display name") if display_name is not None else f"run_{run_id[:8]}"
-        tags = {check_name(k, "tag name"): check_tag_value(k, v) for k, v in check_mapping(tags, "tags").items()}
-        props = {check_name(k, "property name"): check_property_value(k, v) for k, v in check_mapping(properties, "properties").items()}
+        new = new_run(parent, display_name, tags, description, properties, run_id, run_type)
+        outputs_folder = outputs_dir(outputs)
         if logs_dir is not None:
             logs_dir = os.path.abspath(os.fspath(logs_dir))
             check_folder_free(store, experiment_id, logs_dir, None)
+            new = dataclasses.replace(new, logs_dir=logs_dir)
         info = store.create_run(
             experiment_id,
-            run_id=run_id,
-            display_name=name,
-            parent_id=parent.id if parent else None,
-            description=check_text(description, "description"),
-            tags=tags,
-            properties=props,
-            start_time=_now(),
-            logs_dir=logs_dir,
+            run_id=new.run_id,
+            display_name=new.display_name,
+            parent_id=new.parent_id,
+            description=new.description,
+            tags=new.tags,
+            properties=new.properties,
+            start_time=new.start_time,
+            logs_dir=new.logs_dir,
+            run_type=new.run_type,
         )
+        return cls._started(info, store, experiment, parent, outputs_folder)
+
+    @classmethod
+    def _started(cls, info: RunInfo, store: Store, experiment: Experiment | None, parent: Run | None, outputs: str | None = None) -> Run:
         run = cls(info, store, experiment=experiment, depth=parent._depth + 1 if parent else 0)
         run._owned = True
+        run._outputs = outputs
         run._writer.track(run.id)
         _lifecycle.register(run)
         return run
@@ -117,12 +143,24 @@ class Run:
     def child_run(
         self,
         name: str | None = None,
+        run_id: str | None = None,
+        outputs: str | os.PathLike[str] | None = None,
         *,
         tags: Mapping[str, Any] | None = None,
         description: str | None = None,
         properties: Mapping[str, Any] | None = None,
     ) -> Run:
-        """Create and start a child run; use it with `with` to complete or fail it automatically."""
+        """Create and start a child run; use it with `with` to complete or fail it automatically.
+
+        Args:
+            name: the display name (default: run_<first 8 characters of the id>).
+            run_id: the child's id (letters, digits, '_', '.', '-'; at most 128); default a new uuid4 hex.
+            outputs: a local folder uploaded as the child's `outputs/` files when it ends.
+
+        Raises:
+            InvalidArgumentError: a bad name, id, tag, property or outputs folder.
+            ConflictError: this run has ended, or a run with that id exists (the message names it).
+        """
         self._require_open("start a child run")
         return Run._start(
             self._store,
@@ -134,7 +172,43 @@ class Run:
             properties=properties,
             logs_dir=None,
             experiment=self._experiment,
+            run_id=run_id,
+            outputs=outputs,
         )
+
+    def create_children(self, count: int | None = None, tag_key: str | None = None, tag_values: Sequence[Any] | None = None) -> list[Run]:
+        """Create `count` Running children, or one per tag value with tag `tag_key` set to it, in one store call.
+
+        Children are named child_0, child_1, ... in order. With both count and tag_values, count
+        must equal their number.
+
+        Raises:
+            InvalidArgumentError: neither count nor tag_values, a count below 1 or over 10,000,
+                tag_values without tag_key (or the reverse), a bad tag.
+            ConflictError: this run has ended.
+        """
+        self._require_open("create children")
+        if tag_values is not None:
+            if isinstance(tag_values, (str, bytes)) or not isinstance(tag_values, (Sequence, np.ndarray)):
+                raise InvalidArgumentError(f"create_children: tag_values must be a list, got {type(tag_values).__name__} {tag_values!r:.80}")
+            if tag_key is None:
+                raise InvalidArgumentError("create_children: tag_values needs a tag_key to set them under")
+            tag_key = check_name(tag_key, "tag name")
+            values = [check_tag_value(tag_key, v) for v in tag_values]
+            if count is not None and count != len(values):
+                raise InvalidArgumentError(f"create_children: count={count!r} but {len(values)} tag_values were given")
+            count = len(values)
+        elif tag_key is not None:
+            raise InvalidArgumentError(f"create_children: tag_key {tag_key!r} needs tag_values")
+        if count is None or count.__class__ is not int or not 1 <= count <= MAX_CHILDREN:
+            raise InvalidArgumentError(f"create_children: count must be an integer from 1 to {MAX_CHILDREN}, got {count!r}")
+        now = _now()
+        news = []
+        for i in range(count):
+            tags = {tag_key: values[i]} if tag_key is not None else None
+            news.append(dataclasses.replace(new_run(self, f"child_{i}", tags, None, None, None, None), start_time=now))
+        infos = self._store.create_runs(self._info.experiment_id, news)
+        return [Run._started(info, self._store, self._experiment, self) for info in infos]
 
     # -- logging -------------------------------------------------------------
     def log(self, name: str, value: Any, description: str = "", *, step: int | None = None) -> None:
@@ -290,40 +364,100 @@ class Run:
         """Flush and mark the run Completed."""
         self._end(Status.COMPLETED)
 
-    def fail(self, error: str | BaseException | None = None, *, error_details: str | None = None) -> None:
-        """Flush and mark the run Failed, keeping the error message and traceback."""
-        message, trace = error_details, None
-        if isinstance(error, BaseException):
-            message = message or f"{type(error).__name__}: {error}"
-            trace = "".join(_traceback.format_exception(type(error), error, error.__traceback__))
-        elif error is not None:
-            if not isinstance(error, str):
-                raise InvalidArgumentError(f"fail(error=...) takes an exception or a string, got {type(error).__name__} {error!r:.80}")
-            message = error
-        self._end(Status.FAILED, error=message or "failed", traceback=trace)
+    def fail(
+        self,
+        error_details: str | BaseException | None = None,
+        error_code: str | None = None,
+        *,
+        error: str | BaseException | None = None,
+    ) -> None:
+        """Flush and mark the run Failed, keeping the error message, its traceback and an error code.
+
+        `error_details` (or `error=`) is a message or an exception (whose traceback is kept);
+        `error_code` a short machine-readable code such as "OutOfMemory".
+
+        Raises:
+            InvalidArgumentError: details that are neither text nor an exception, a bad error code.
+            ConflictError: the run has already ended.
+        """
+        if error_code is not None:
+            error_code = check_name(error_code, "error code")
+        message, trace = None, None
+        for given in (error_details, error):
+            if isinstance(given, BaseException):
+                message = message or f"{type(given).__name__}: {given}"
+                trace = trace or "".join(_traceback.format_exception(type(given), given, given.__traceback__))
+            elif given is not None:
+                if not isinstance(given, str):
+                    raise InvalidArgumentError(f"fail() takes an exception or a string as error_details, got {type(given).__name__} {given!r:.80}")
+                message = given if message is None or given is error_details else message
+        self._end(Status.FAILED, error=message or "failed", traceback=trace, error_code=error_code)
 
     def cancel(self) -> None:
         """Flush and mark the run Canceled."""
         self._end(Status.CANCELED)
 
-    def _end(self, status: str, *, error: str | None = None, traceback: str | None = None, flush: bool = True) -> None:
+    def _end(self, status: str, *, error: str | None = None, traceback: str | None = None, error_code: str | None = None, flush: bool = True) -> None:
         self._require_open(f"mark it {status}")
         pending = None
+        if self._outputs is not None and os.path.isdir(self._outputs):
+            try:
+                self.upload_folder("outputs", self._outputs)
+            except Exception as exc:  # noqa: BLE001 - end the run anyway, then report
+                pending = exc
         if flush:
             try:
                 self.flush()
             except Exception as exc:  # noqa: BLE001 - end the run anyway, then report
-                pending = exc
+                pending = pending or exc
         # Any text ends the run: made storable here, once, for every store.
         error = None if error is None else storable_text(str(error), MAX_TEXT_LENGTH)
         traceback = None if traceback is None else storable_text(str(traceback), MAX_TRACEBACK_LENGTH)
-        self._info = self._store.set_run_status(self.id, status, end_time=_now(), error=error, traceback=traceback)
+        self._info = self._store.set_run_status(self.id, status, end_time=_now(), error=error, traceback=traceback, error_code=error_code)
+        self._forget()
+        if pending is not None:
+            raise pending
+
+    def _forget(self) -> None:
+        """This process stops treating the run as open: no more heartbeats, not ended at exit."""
         self._open = False
         self._scalars = {}
         self._writer.untrack(self.id)
         _lifecycle.unregister(self.id)
-        if pending is not None:
-            raise pending
+
+    def wait_for_completion(
+        self,
+        show_output: bool = False,
+        wait_post_processing: bool = False,
+        raise_on_error: bool = True,
+        *,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """Wait until the run is Completed, Failed or Canceled (another process may end it); returns get_details().
+
+        show_output prints each status change and each metric's newest value as they arrive.
+        wait_post_processing is accepted for the original API: nothing runs after a run here.
+
+        Raises:
+            RunTimeoutError: still not ended after `timeout` seconds (the message names the run).
+            RunFailedError: the run failed, and raise_on_error is True (the message has its error).
+            InvalidArgumentError: a negative or non-numeric timeout.
+        """
+        return _waiting.wait_for_completion(self, show_output, wait_post_processing, raise_on_error, timeout=timeout)
+
+    def get_portal_url(self) -> str:
+        """The URL that opens this run, selected, in TensorBoard's Run History tab.
+
+        It points at the TensorBoard that `Tensorboard(...)` started for this run's store in this
+        process, else at $TB_RUNHISTORY_URL, else at http://localhost:6006/.
+        """
+        ancestors = []
+        parent_id = self._info.parent_id
+        while parent_id is not None:
+            ancestors.append(parent_id)
+            parent_id = self._store.get_run(parent_id).parent_id
+        base = _portal.base_url(self._store.uri)
+        return _portal.run_url(base, self._info.experiment_id, self.id, ancestors[::-1])
 
     def __enter__(self) -> Run:
         return self
@@ -353,6 +487,26 @@ class Run:
         return self._experiment
 
     @property
+    def name(self) -> str:
+        """The run's name (its display name)."""
+        return self.display_name
+
+    @property
+    def tags(self) -> Mapping[str, str]:
+        """The run's current tags, a read-only view (later changes show in it)."""
+        return LiveMapping(lambda: self._store.get_run(self.id).tags, "tags")
+
+    @property
+    def properties(self) -> Mapping[str, Any]:
+        """The run's current properties, a read-only view (later additions show in it)."""
+        return LiveMapping(lambda: self._store.get_run(self.id).properties, "properties")
+
+    @property
+    def type(self) -> str:
+        """How the run came to be: interactive, child, script, or the type given at start_logging."""
+        return self._info.run_type
+
+    @property
     def parent(self) -> Run | None:
         """The parent run, or None for a top-level run."""
         if self._info.parent_id is None:
@@ -365,8 +519,10 @@ class Run:
         return self.info().status
 
     def info(self) -> RunInfo:
-        """A fresh RunInfo from the store."""
+        """A fresh RunInfo from the store (a run that another process ended is no longer open here)."""
         self._info = self._store.get_run(self.id)
+        if self._open and self._info.is_terminal:
+            self._forget()
         return self._info
 
     def get_status(self) -> str:
@@ -389,6 +545,8 @@ class Run:
             "experimentId": info.experiment_id,
             "error": info.error,
             "traceback": info.traceback,
+            "errorCode": info.error_code,
+            "runType": info.run_type,
             "logsDir": info.logs_dir,
         }
 
@@ -448,62 +606,6 @@ class Run:
         check_folder_free(self._store, self._info.experiment_id, folder, self.id)
         self._store.set_logs_dir(self.id, folder)
         self._info = dataclasses.replace(self._info, logs_dir=folder)
-
-    # -- files ---------------------------------------------------------------
-    def upload_file(self, name: str, path_or_stream: str | os.PathLike[str] | BinaryIO) -> None:
-        """Store a local file, or what is left in a binary file object, with the run under `name` ('/' makes folders).
-
-        Raises:
-            InvalidArgumentError: a bad name, a path that is no file, a text stream or another object.
-        """
-        check_file_name(name)
-        if isinstance(path_or_stream, (str, os.PathLike)):
-            path = os.fspath(path_or_stream)
-            if not os.path.isfile(path):
-                raise InvalidArgumentError(f"upload_file({name!r}): {path!r} is not a file")
-            self._store.put_file_from_path(self.id, name, path)
-            return
-        if isinstance(path_or_stream, io.TextIOBase):
-            raise InvalidArgumentError(f"upload_file({name!r}): {path_or_stream!r} is a text stream; open the file with 'rb'")
-        read = getattr(path_or_stream, "read", None)
-        if not callable(read):
-            raise InvalidArgumentError(f"upload_file({name!r}): expected a path or a binary file object, got {type(path_or_stream).__name__}")
-        data = read()  # from the stream's current position; the caller keeps (and closes) its object
-        if isinstance(data, str):
-            raise InvalidArgumentError(f"upload_file({name!r}): {path_or_stream!r} is a text stream; open the file with 'rb'")
-        if not isinstance(data, (bytes, bytearray, memoryview)):
-            raise InvalidArgumentError(f"upload_file({name!r}): read() of {type(path_or_stream).__name__} gave {type(data).__name__}, not bytes")
-        self._store.put_file(self.id, name, bytes(data))
-
-    def upload_folder(self, name: str, path: str | os.PathLike[str]) -> list[str]:
-        """Store every file below a local folder under `name/<relative path>`; returns the names."""
-        check_file_name(name)
-        root = os.fspath(path)
-        if not os.path.isdir(root):
-            raise InvalidArgumentError(f"upload_folder({name!r}): {root!r} is not a directory")
-        names = []
-        for folder, _, files in sorted(os.walk(root)):
-            for file in sorted(files):
-                full = os.path.join(folder, file)
-                rel = os.path.relpath(full, root).replace(os.sep, "/")
-                names.append(f"{name}/{rel}")
-                self.upload_file(names[-1], full)
-        return names
-
-    def get_file_names(self) -> list[str]:
-        """Names of the run's files."""
-        return [f.name for f in self._store.list_files(self.id)]
-
-    def download_file(self, name: str, output_file_path: str | os.PathLike[str] | None = None) -> str:
-        """Write a run file locally (into a folder, or to a path); returns the path written."""
-        check_file_name(name)
-        data = self._store.read_file(self.id, name)
-        target = os.fspath(output_file_path) if output_file_path is not None else os.path.basename(name)
-        if os.path.isdir(target):
-            target = os.path.join(target, os.path.basename(name))
-        with open(target, "wb") as handle:
-            handle.write(data)
-        return target
 
     # -- internals -----------------------------------------------------------
     def _require_open(self, action: str) -> None:

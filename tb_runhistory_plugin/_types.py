@@ -28,6 +28,11 @@ class Status(enum.StrEnum):
 
 TERMINAL_STATUSES = frozenset({Status.COMPLETED, Status.FAILED, Status.CANCELED})
 
+# Run types (the original SDK's `run.type`): how a run came to be. A caller may give its own.
+RUN_TYPE_INTERACTIVE = "interactive"  # exp.start_logging(), Run.get_context() outside our tooling
+RUN_TYPE_CHILD = "child"  # run.child_run(), run.create_children()
+RUN_TYPE_SCRIPT = "script"  # `tb-runhistory run -- python script.py`
+
 
 class MetricKind(enum.StrEnum):
     """What a metric name holds; one kind per name within a run."""
@@ -68,6 +73,8 @@ class RunInfo:
     logs_dir: str | None = None
     params: Mapping[str, bool | int | float | str] = dataclasses.field(default_factory=dict)
     matched: bool = True  # False for an ancestor listed only because a descendant matched (RunFilter.with_ancestors)
+    error_code: str | None = None
+    run_type: str = RUN_TYPE_INTERACTIVE
 
     @property
     def is_terminal(self) -> bool:
@@ -87,6 +94,26 @@ def effective_status(stored: str, heartbeat_time: float | None, now: float | Non
         return stored
     now = time.time() if now is None else now
     return Status.NOT_RESPONDING if now - heartbeat_time > NOT_RESPONDING_AFTER else Status.RUNNING
+
+
+def default_run_type(parent_id: str | None) -> str:
+    """The type of a run created without one: a child, or an interactive top-level run."""
+    return RUN_TYPE_CHILD if parent_id is not None else RUN_TYPE_INTERACTIVE
+
+
+@dataclasses.dataclass(frozen=True)
+class NewRun:
+    """One run to create (what Store.create_runs takes); run_type None means default_run_type."""
+
+    run_id: str
+    display_name: str
+    start_time: float
+    parent_id: str | None = None
+    description: str = ""
+    tags: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    properties: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    logs_dir: str | None = None
+    run_type: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -17,6 +17,7 @@ MAX_TEXT_LENGTH = 65_536  # characters, for descriptions, tag values and table c
 MAX_STEP = 2**62
 _EXPERIMENT_NAME = re.compile(r"^[A-Za-z0-9][\w\-.]{0,254}$", re.ASCII)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}", re.ASCII)  # also a folder name of the SQLite store's files
 
 
 MIN_INT64, MAX_INT64 = -(2**63), 2**63 - 1  # JSON integers (properties, table cells) are kept to 64 bits
@@ -71,6 +72,15 @@ def storable_text(value: str, limit: int) -> str:
         head, tail = limit // 4, limit - limit // 4 - 80
         text = f"{text[:head]}\n[... {len(text) - head - tail:,} characters cut ...]\n{text[-tail:]}"
     return text
+
+
+def check_run_id(value: Any) -> str:
+    """A caller-chosen run id: letters, digits, '_', '.', '-', starting with a letter or digit, at most 128."""
+    if not isinstance(value, str):
+        raise InvalidArgumentError(f"run id must be a string, got {type(value).__name__} {_short(value)}")
+    if not _RUN_ID.fullmatch(value):
+        raise InvalidArgumentError(f"run id {_short(value)} must be 1 to 128 letters, digits, '_', '.' or '-', starting with a letter or digit")
+    return value
 
 
 def check_experiment_name(value: Any) -> str:

@@ -52,6 +52,16 @@ class StoreError(RunHistoryError):
     status = 503
 
 
+class RunTimeoutError(RunHistoryError, TimeoutError):
+    """A wait for a run gave up (wait_for_completion's timeout); the message names the run."""
+
+    status = 504
+
+
+class RunFailedError(RunHistoryError):
+    """A run that was waited for ended Failed; the message has its error."""
+
+
 class WriteErrors(RunHistoryError):
     """The store refused points of several series; `errors` holds every refusal, in order."""
 

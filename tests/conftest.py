@@ -47,6 +47,7 @@ SLOW_MODULES = frozenset(
         "test_plugin_fuzz",
         "test_plugin_tensorboard",
         "test_postgres_fork",
+        "test_portal_browser",
         "test_resources",
         "test_server_fuzz",
         "test_threads",

@@ -221,3 +221,12 @@ def test_the_launcher_serves_a_team_store_unchanged(tmp_path, kind):
             assert series["points"]["value"] == [3.0, 2.0, 1.0]
     finally:
         store.close()
+
+
+def test_portal_url_points_at_the_launched_tensorboard(served, monkeypatch):
+    monkeypatch.setenv("TB_RUNHISTORY_URL", "http://elsewhere:1/")  # the launcher of this store wins over the variable
+    board, run = served["board"], served["run"]
+    assert run.get_portal_url().startswith(board.url.rstrip("/") + "/#runhistory&p.runhistory.exp=")
+    other = Experiment("other", store=served["base"] / "other-store").start_logging()
+    assert other.get_portal_url().startswith("http://elsewhere:1/#runhistory&")  # a store it does not serve
+    other.complete()

@@ -57,7 +57,7 @@ def test_migrations_recorded_once(schema_url):
     with _open(schema_url) as store:  # reopening applies nothing twice and keeps the data
         assert [e.name for e in store.list_experiments()] == ["e"]
         names = store._tx(lambda cur: cur.execute("SELECT name FROM migrations ORDER BY name").fetchall())
-    assert names == [("0001_initial",), ("0002_params_and_metric_summaries",)]
+    assert names == [("0001_initial",), ("0002_params_and_metric_summaries",), ("0003_error_code_and_type",)]
 
 
 def _open_and_count(url, queue):

@@ -1,4 +1,4 @@
-"""The `tb-runhistory` command line: ls, show, export, import, import-mlflow, server, demo, gc."""
+"""The `tb-runhistory` command line: ls, show, run, export, import, import-mlflow, server, demo, gc."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ from .._filter import RunFilter
 from .._types import MetricKind, RunInfo, Status
 from ..errors import ConflictError, InvalidArgumentError, NotFoundError, RunHistoryError
 from ..store import ORPHAN_GRACE, ROOTS, Store, open_store
+from ._script import add_parser as add_script_parser
+from ._script import run_script
 from ._transfer import add_parsers as add_transfer_parsers
 from ._transfer import run_export, run_import, run_import_mlflow
 
@@ -68,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--store", help=_STORE_HELP)
     show.add_argument("--json", action="store_true", help="print JSON for scripts")
     add_transfer_parsers(sub)
+    add_script_parser(sub)
     server = sub.add_parser(
         "server",
         help="serve a store over HTTP for writers on other machines",
@@ -129,6 +132,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "server":
             return _server(args)
+        if args.command == "run":
+            return run_script(args)
         command = _COMMANDS.get(args.command)
         if command is not None:
             return command(open_store(args.store, create=args.command in ("import", "import-mlflow", "demo")), args)

@@ -157,6 +157,8 @@ def run_impl(store: Store, run_id: str) -> dict[str, Any]:
         description=info.description,
         heartbeat_time=info.heartbeat_time,
         traceback=info.traceback,
+        error_code=info.error_code,
+        run_type=info.run_type,
         logs_dir=info.logs_dir,
     )
     return {

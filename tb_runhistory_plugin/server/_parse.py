@@ -15,7 +15,7 @@ from typing import Any, Literal, overload
 import numpy as np
 
 from .._filter import RunFilter
-from .._types import TERMINAL_STATUSES, MetricKind, RecordBatch, ScalarBatch, Status
+from .._types import TERMINAL_STATUSES, MetricKind, NewRun, RecordBatch, ScalarBatch, Status
 from .._validate import (
     MAX_STEP,
     check_mapping,
@@ -31,6 +31,7 @@ from ..errors import InvalidArgumentError
 from ..store import wire
 
 INT64_MAX = 2**63 - 1
+MAX_NEW_RUNS = 10_000  # runs created by one create_runs request
 _AUTO_STEP = -1  # a step of -1 on the wire means "the next step of the series"
 _STATUSES = frozenset(str(s) for s in Status)
 _ENDINGS = frozenset(str(s) for s in TERMINAL_STATUSES)
@@ -129,6 +130,33 @@ def logs_dir(value: Any) -> str | None:
     if not path or "\x00" in path:
         raise InvalidArgumentError(f"logs_dir must be a non-empty path without NUL, got {path[:80]!r}")
     return path
+
+
+def new_run(body: Any) -> NewRun:
+    """One run to create, as create_run's body gives it."""
+    if not isinstance(body, Mapping):
+        raise InvalidArgumentError(f"a run to create must be a JSON object, got {type(body).__name__}")
+    return NewRun(
+        run_id=name(body, "run_id", "run id"),
+        display_name=name(body, "display_name", "display name"),
+        start_time=number(body.get("start_time"), "start_time"),
+        parent_id=name(body, "parent_id", "parent id", optional=True),
+        description=text(body, "description", "description"),
+        tags=tags(body.get("tags")),
+        properties=properties(body.get("properties")),
+        logs_dir=logs_dir(body.get("logs_dir")),
+        run_type=name(body, "run_type", "run type", optional=True),
+    )
+
+
+def new_runs(body: Mapping[str, Any]) -> list[NewRun]:
+    """The runs of a create_runs body: {"runs": [run, ...]}, at most MAX_NEW_RUNS."""
+    runs = body.get("runs")
+    if not isinstance(runs, list):
+        raise InvalidArgumentError(f"'runs' must be a list of runs to create, got {type(runs).__name__}")
+    if len(runs) > MAX_NEW_RUNS:
+        raise InvalidArgumentError(f"at most {MAX_NEW_RUNS} runs can be created at once, got {len(runs)}")
+    return [new_run(item) for item in runs]
 
 
 def ending_status(value: Any) -> str:

@@ -42,6 +42,7 @@ ROUTES: list[tuple[str, str, str]] = [
     ("GET", "/api/v1/experiments/<experiment_id>/runs", "list_runs"),
     ("POST", "/api/v1/experiments/<experiment_id>/runs", "create_run"),
     ("GET", "/api/v1/experiments/<experiment_id>/runs/count", "count_runs"),
+    ("POST", "/api/v1/experiments/<experiment_id>/runs/batch", "create_runs"),
     ("GET", "/api/v1/runs/<run_id>", "get_run"),
     ("GET", "/api/v1/runs/<run_id>/descendants", "list_descendants"),
     ("POST", "/api/v1/runs/<run_id>/status", "set_run_status"),
@@ -189,19 +190,25 @@ class RunHistoryApp:
 
     def _create_run(self, request: Request, experiment_id: str) -> Response:
         check_name(experiment_id, "experiment id")
-        body = self._body(request)
+        new = parse.new_run(self._body(request))
         info = self.store.create_run(
             experiment_id,
-            run_id=parse.name(body, "run_id", "run id"),
-            display_name=parse.name(body, "display_name", "display name"),
-            parent_id=parse.name(body, "parent_id", "parent id", optional=True),
-            description=parse.text(body, "description", "description"),
-            tags=parse.tags(body.get("tags")),
-            properties=parse.properties(body.get("properties")),
-            start_time=parse.number(body.get("start_time"), "start_time"),
-            logs_dir=parse.logs_dir(body.get("logs_dir")),
+            run_id=new.run_id,
+            display_name=new.display_name,
+            parent_id=new.parent_id,
+            description=new.description,
+            tags=new.tags,
+            properties=new.properties,
+            start_time=new.start_time,
+            logs_dir=new.logs_dir,
+            run_type=new.run_type,
         )
         return _json(wire.info_json(info), status=201)
+
+    def _create_runs(self, request: Request, experiment_id: str) -> Response:
+        check_name(experiment_id, "experiment id")
+        infos = self.store.create_runs(experiment_id, parse.new_runs(self._body(request)))
+        return _json([wire.info_json(info) for info in infos], status=201)
 
     def _get_run(self, request: Request, run_id: str) -> Response:
         return _json(wire.info_json(self.store.get_run(check_name(run_id, "run id"))))
@@ -218,6 +225,7 @@ class RunHistoryApp:
             end_time=parse.number(body.get("end_time"), "end_time", optional=True),
             error=parse.any_text(body.get("error"), "error"),
             traceback=parse.any_text(body.get("traceback"), "traceback"),
+            error_code=parse.name(body, "error_code", "error code", optional=True),
         )
         return _json(wire.info_json(info))
 

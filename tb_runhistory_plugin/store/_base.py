@@ -13,6 +13,7 @@ from .._types import (
     FileInfo,
     MetricHistory,
     MetricInfo,
+    NewRun,
     Record,
     RecordBatch,
     RunInfo,
@@ -54,8 +55,27 @@ class Store(abc.ABC):
         properties: Mapping[str, Any] | None = None,
         start_time: float,
         logs_dir: str | None = None,
+        run_type: str | None = None,
     ) -> RunInfo:
         """Create a Running run; ConflictError if the id exists, NotFoundError for a missing parent."""
+
+    def create_runs(self, experiment_id: str, runs: Sequence[NewRun]) -> list[RunInfo]:
+        """Create several Running runs, all or none; backends override this to do it in one round trip."""
+        return [
+            self.create_run(
+                experiment_id,
+                run_id=new.run_id,
+                display_name=new.display_name,
+                parent_id=new.parent_id,
+                description=new.description,
+                tags=new.tags,
+                properties=new.properties,
+                start_time=new.start_time,
+                logs_dir=new.logs_dir,
+                run_type=new.run_type,
+            )
+            for new in runs
+        ]
 
     @abc.abstractmethod
     def get_run(self, run_id: str) -> RunInfo:
@@ -74,8 +94,17 @@ class Store(abc.ABC):
         """Every run below `run_id`, depth first, parents before their children."""
 
     @abc.abstractmethod
-    def set_run_status(self, run_id: str, status: str, *, end_time: float | None = None, error: str | None = None, traceback: str | None = None) -> RunInfo:
-        """Move a run to a status; ConflictError when it already ended."""
+    def set_run_status(
+        self,
+        run_id: str,
+        status: str,
+        *,
+        end_time: float | None = None,
+        error: str | None = None,
+        traceback: str | None = None,
+        error_code: str | None = None,
+    ) -> RunInfo:
+        """Move a run to a status (a failed run keeps its error, traceback and error code); ConflictError when it already ended."""
 
     @abc.abstractmethod
     def heartbeat(self, run_ids: Sequence[str], time: float) -> None:

@@ -27,7 +27,7 @@ from typing import Any
 import requests
 
 from .._filter import RunFilter
-from .._types import ChunkSummaries, ExperimentInfo, FileInfo, MetricHistory, MetricInfo, Record, RecordBatch, RunInfo, ScalarBatch
+from .._types import ChunkSummaries, ExperimentInfo, FileInfo, MetricHistory, MetricInfo, NewRun, Record, RecordBatch, RunInfo, ScalarBatch
 from .._validate import check_file_name
 from ..errors import ConflictError, InvalidArgumentError, RunHistoryError, StoreError, error_for_status
 from . import wire
@@ -185,25 +185,32 @@ class HttpStore(Store):
         properties: Mapping[str, Any] | None = None,
         start_time: float,
         logs_dir: str | None = None,
+        run_type: str | None = None,
     ) -> RunInfo:
-        body = {
-            "run_id": run_id,
-            "display_name": display_name,
-            "parent_id": parent_id,
-            "description": description,
-            "tags": dict(tags or {}),
-            "properties": dict(properties or {}),
-            "start_time": start_time,
-            "logs_dir": logs_dir,
-        }
+        new = NewRun(run_id, display_name, start_time, parent_id, description, dict(tags or {}), dict(properties or {}), logs_dir, run_type)
         try:
-            return RunInfo(**self._json("POST", f"/experiments/{_seg(experiment_id)}/runs", body=body))
+            return RunInfo(**self._json("POST", f"/experiments/{_seg(experiment_id)}/runs", body=_new_run_json(new)))
         except ConflictError as exc:
             # A retry after a lost response finds the run our first attempt created.
             existing = self._maybe_own_run(run_id, experiment_id, start_time) if getattr(exc, "after_retry", False) else None
             if existing is None:
                 raise
             return existing
+
+    def create_runs(self, experiment_id: str, runs: Sequence[NewRun]) -> list[RunInfo]:
+        news = list(runs)
+        if not news:
+            return []
+        try:
+            answer = self._json("POST", f"/experiments/{_seg(experiment_id)}/runs/batch", body={"runs": [_new_run_json(new) for new in news]})
+            return [RunInfo(**r) for r in answer]
+        except ConflictError as exc:
+            # A retry after a lost response finds every run our first attempt created (all or none).
+            if getattr(exc, "after_retry", False):
+                found = [self._maybe_own_run(new.run_id, experiment_id, new.start_time) for new in news]
+                if all(found):
+                    return [info for info in found if info is not None]
+            raise
 
     def _maybe_own_run(self, run_id: str, experiment_id: str, start_time: float) -> RunInfo | None:
         try:
@@ -229,8 +236,17 @@ class HttpStore(Store):
     def list_descendants(self, run_id: str) -> list[RunInfo]:
         return [RunInfo(**r) for r in self._json("GET", f"/runs/{_seg(run_id)}/descendants")]
 
-    def set_run_status(self, run_id: str, status: str, *, end_time: float | None = None, error: str | None = None, traceback: str | None = None) -> RunInfo:
-        body = {"status": str(status), "end_time": end_time, "error": error, "traceback": traceback}
+    def set_run_status(
+        self,
+        run_id: str,
+        status: str,
+        *,
+        end_time: float | None = None,
+        error: str | None = None,
+        traceback: str | None = None,
+        error_code: str | None = None,
+    ) -> RunInfo:
+        body = {"status": str(status), "end_time": end_time, "error": error, "traceback": traceback, "error_code": error_code}
         try:
             return RunInfo(**self._json("POST", f"/runs/{_seg(run_id)}/status", body=body))
         except ConflictError as exc:
@@ -389,6 +405,20 @@ def _pack(pieces: list[tuple[Any, int, int]]) -> list[_Part]:
     if current:
         parts.append(_Part("", current))
     return parts
+
+
+def _new_run_json(new: NewRun) -> dict[str, Any]:
+    return {
+        "run_id": new.run_id,
+        "display_name": new.display_name,
+        "parent_id": new.parent_id,
+        "description": new.description,
+        "tags": dict(new.tags),
+        "properties": dict(new.properties),
+        "start_time": new.start_time,
+        "logs_dir": new.logs_dir,
+        "run_type": new.run_type,
+    }
 
 
 def _seg(value: str) -> str:

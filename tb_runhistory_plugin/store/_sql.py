@@ -75,7 +75,7 @@ def stored_json(text: str, what: str) -> Any:
 RUN_COLUMNS = (
     "r.id, r.experiment_id, r.parent_id, r.display_name, r.description, r.status, r.start_time, r.end_time, "
     "r.heartbeat_time, r.error, r.traceback, r.logs_dir, "
-    "(SELECT COUNT(*) FROM runs c WHERE c.parent_id = r.id)"
+    "(SELECT COUNT(*) FROM runs c WHERE c.parent_id = r.id), r.error_code, r.run_type"
 )
 
 
@@ -102,6 +102,8 @@ def run_infos(
             traceback=row[10],
             logs_dir=row[11],
             child_count=row[12],
+            error_code=row[13],
+            run_type=row[14],
             tags=tags[row[0]],
             properties=properties[row[0]],
             params=params[row[0]] if params is not None else {},

@@ -25,11 +25,13 @@ from .._types import (
     MetricHistory,
     MetricInfo,
     MetricKind,
+    NewRun,
     Record,
     RecordBatch,
     RunInfo,
     ScalarBatch,
     Status,
+    default_run_type,
 )
 from .._validate import check_name, check_param_value, param_type
 from ..errors import ConflictError, InvalidArgumentError, NotFoundError
@@ -211,38 +213,58 @@ class SQLStore(Store):
         properties: Mapping[str, Any] | None = None,
         start_time: float,
         logs_dir: str | None = None,
+        run_type: str | None = None,
     ) -> RunInfo:
-        props = {key: property_json(key, value) for key, value in (properties or {}).items()}
+        new = NewRun(run_id, display_name, start_time, parent_id, description, dict(tags or {}), dict(properties or {}), logs_dir, run_type)
+        return self.create_runs(experiment_id, [new])[0]
 
-        def insert_run(handle: Any) -> RunInfo:
+    def create_runs(self, experiment_id: str, runs: Sequence[NewRun]) -> list[RunInfo]:
+        news = list(runs)
+        encoded = [{key: property_json(key, value) for key, value in new.properties.items()} for new in news]
+        ids = [new.run_id for new in news]
+        if len(set(ids)) != len(ids):
+            raise ConflictError(f"run {next(i for i in ids if ids.count(i) > 1)!r} is asked for twice")
+
+        def insert_runs(handle: Any) -> list[RunInfo]:
             if self._execute(handle, self._q("SELECT 1 FROM experiments WHERE id = ?"), (experiment_id,)).fetchone() is None:
                 raise NotFoundError(f"no experiment {experiment_id!r} in store {self.uri}")
-            if self._execute(handle, self._q("SELECT 1 FROM runs WHERE id = ?"), (run_id,)).fetchone() is not None:
-                raise ConflictError(f"run {run_id!r} already exists")
-            if parent_id is not None:
-                query = self._q(f"SELECT experiment_id FROM runs WHERE id = ?{self._lock('KEY SHARE')}")
-                parent = self._execute(handle, query, (parent_id,)).fetchone()
-                if parent is None:
-                    raise NotFoundError(f"no parent run {parent_id!r} in store {self.uri}")
-                if parent[0] != experiment_id:
-                    raise InvalidArgumentError(f"parent run {parent_id!r} belongs to another experiment")
-            cur = self._execute(
-                handle,
-                self._q(
-                    "INSERT INTO runs (id, experiment_id, parent_id, display_name, description, status, start_time, heartbeat_time, logs_dir)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING"
-                ),
-                (run_id, experiment_id, parent_id, display_name, description, str(Status.RUNNING), start_time, start_time, logs_dir),
-            )
-            if cur.rowcount == 0:  # created by a concurrent transaction since our check
-                raise ConflictError(f"run {run_id!r} already exists")
-            if tags:
-                handle.executemany(self._q("INSERT INTO tags VALUES (?, ?, ?)"), [(run_id, k, v) for k, v in tags.items()])
-            if props:
-                handle.executemany(self._q("INSERT INTO properties VALUES (?, ?, ?)"), [(run_id, k, v) for k, v in props.items()])
-            return self._runs_from_rows(handle, self._execute(handle, self._q(f"SELECT {RUN_COLUMNS} FROM runs r WHERE r.id = ?"), (run_id,)).fetchall())[0]
+            made: set[str] = set()
+            for new, props in zip(news, encoded, strict=True):
+                self._insert_run(handle, experiment_id, new, props, made)
+                made.add(new.run_id)
+            rows = list(self._select_in(handle, f"SELECT {RUN_COLUMNS} FROM runs r WHERE r.id {{in}}", ids))
+            by_id = {info.id: info for info in self._runs_from_rows(handle, rows)}
+            return [by_id[i] for i in ids]
 
-        return self._write(insert_run, idempotent=False)
+        return self._write(insert_runs, idempotent=False) if news else []
+
+    def _insert_run(self, handle: Any, experiment_id: str, new: NewRun, props: Mapping[str, str], made: set[str]) -> None:
+        """Insert one run of create_runs (its parent may be one made just before in the same transaction)."""
+        run_id, parent_id = new.run_id, new.parent_id
+        if self._execute(handle, self._q("SELECT 1 FROM runs WHERE id = ?"), (run_id,)).fetchone() is not None:
+            raise ConflictError(f"run {run_id!r} already exists")
+        if parent_id is not None and parent_id not in made:
+            query = self._q(f"SELECT experiment_id FROM runs WHERE id = ?{self._lock('KEY SHARE')}")
+            parent = self._execute(handle, query, (parent_id,)).fetchone()
+            if parent is None:
+                raise NotFoundError(f"no parent run {parent_id!r} in store {self.uri}")
+            if parent[0] != experiment_id:
+                raise InvalidArgumentError(f"parent run {parent_id!r} belongs to another experiment")
+        run_type = new.run_type if new.run_type is not None else default_run_type(parent_id)
+        cur = self._execute(
+            handle,
+            self._q(
+                "INSERT INTO runs (id, experiment_id, parent_id, display_name, description, status, start_time, heartbeat_time, logs_dir, run_type)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING"
+            ),
+            (run_id, experiment_id, parent_id, new.display_name, new.description, str(Status.RUNNING), new.start_time, new.start_time, new.logs_dir, run_type),
+        )
+        if cur.rowcount == 0:  # created by a concurrent transaction since our check
+            raise ConflictError(f"run {run_id!r} already exists")
+        if new.tags:
+            handle.executemany(self._q("INSERT INTO tags VALUES (?, ?, ?)"), [(run_id, k, v) for k, v in new.tags.items()])
+        if props:
+            handle.executemany(self._q("INSERT INTO properties VALUES (?, ?, ?)"), [(run_id, k, v) for k, v in props.items()])
 
     def list_runs(self, experiment_id: str, filter: RunFilter | None = None, *, limit: int | None = None, offset: int = 0) -> list[RunInfo]:
         compiler = Compiler(filter or ALL_RUNS, experiment_id, self._DIALECT)
@@ -262,7 +284,16 @@ class SQLStore(Store):
         query, args = Compiler(filter or ALL_RUNS, experiment_id, self._DIALECT).select("COUNT(*)", paged=False)
         return self._read(lambda handle: self._execute(handle, query, args).fetchone()[0])
 
-    def set_run_status(self, run_id: str, status: str, *, end_time: float | None = None, error: str | None = None, traceback: str | None = None) -> RunInfo:
+    def set_run_status(
+        self,
+        run_id: str,
+        status: str,
+        *,
+        end_time: float | None = None,
+        error: str | None = None,
+        traceback: str | None = None,
+        error_code: str | None = None,
+    ) -> RunInfo:
         if status not in TERMINAL_STATUSES:
             raise InvalidArgumentError(f"a run can only be moved to {sorted(TERMINAL_STATUSES)}, not {status!r}")
 
@@ -275,8 +306,8 @@ class SQLStore(Store):
                 raise ConflictError(f"run {run_id!r} already ended as {row[0]}")
             self._execute(
                 handle,
-                self._q("UPDATE runs SET status = ?, end_time = ?, error = ?, traceback = ? WHERE id = ?"),
-                (str(status), end_time if end_time is not None else time.time(), error, traceback, run_id),
+                self._q("UPDATE runs SET status = ?, end_time = ?, error = ?, traceback = ?, error_code = ? WHERE id = ?"),
+                (str(status), end_time if end_time is not None else time.time(), error, traceback, error_code, run_id),
             )
             return self._runs_from_rows(handle, self._execute(handle, self._q(f"SELECT {RUN_COLUMNS} FROM runs r WHERE r.id = ?"), (run_id,)).fetchall())[0]
 

@@ -120,4 +120,14 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX metrics_by_name ON metrics(name, run_id);
         """,
     ),
+    (
+        "0004_error_code_and_type",
+        """
+        -- fail(error_details, error_code): a short machine-readable code beside the message.
+        ALTER TABLE runs ADD COLUMN error_code TEXT;
+        -- The original SDK's run type: interactive, child, script, or the caller's own.
+        ALTER TABLE runs ADD COLUMN run_type TEXT NOT NULL DEFAULT 'interactive';
+        UPDATE runs SET run_type = 'child' WHERE parent_id IS NOT NULL;
+        """,
+    ),
 ]
