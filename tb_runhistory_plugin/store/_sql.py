@@ -107,7 +107,7 @@ def run_infos(
             tags=tags[row[0]],
             properties=properties[row[0]],
             params=params[row[0]] if params is not None else {},
-            matched=bool(row[13]) if len(row) > 13 else True,
+            matched=bool(row[15]) if len(row) > 15 else True,
         )
         for row in rows
     ]
