@@ -22,6 +22,7 @@ FLOORS: dict[str, tuple[int, str]] = {
     "_types": (0, "ground"),
     "_validate": (0, "ground"),
     "_histograms": (1, "helpers"),
+    "_charts": (1, "helpers"),
     "_images": (1, "helpers"),
     "_assets": (1, "helpers"),
     "_livelogs": (1, "helpers"),

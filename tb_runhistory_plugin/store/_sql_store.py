@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 from .._types import (
+    RECORD_KINDS,
     TERMINAL_STATUSES,
     ChunkSummaries,
     ExperimentInfo,
@@ -33,7 +34,6 @@ from ._base import Store
 from ._sql import RUN_COLUMNS, clamp, property_json, run_filter, run_infos, stored_json
 
 METRIC_COLUMNS = "run_id, name, kind, value_type, count, last_step, last_value, last_wall_time, description"
-_RECORD_KINDS = (MetricKind.TABLE, MetricKind.IMAGE, MetricKind.HISTOGRAM)
 _T = TypeVar("_T")
 
 
@@ -359,7 +359,7 @@ class SQLStore(Store):
 
     def read_records(self, run_id: str, name: str, *, start: int = 0, stop: int | None = None) -> list[Record]:
         def select_records(handle: Any) -> list[Record]:
-            metric_id, count = self._metric(handle, run_id, name, _RECORD_KINDS)
+            metric_id, count = self._metric(handle, run_id, name, RECORD_KINDS)
             lo, hi = clamp(start, stop, count)
             query = self._q("SELECT step, wall_time, meta, data FROM records WHERE metric_id = ? AND idx >= ? AND idx < ? ORDER BY idx")
             what = f"a record of metric {name!r} of run {run_id!r}"
