@@ -151,6 +151,7 @@ def chart_document(kind: str, name: str, value: Any) -> dict[str, Any]:
     """
     if kind not in _FIELDS:
         raise InvalidArgumentError(f"no standard chart of kind {kind!r}; the kinds are {', '.join(_FIELDS)}")
+    kind = str(kind)  # a MetricKind is a str; its repr is not
     check = _Checker(kind, name)
     doc = _parse(check, value)
     unknown = [key for key in doc if key not in _TOP_FIELDS]
