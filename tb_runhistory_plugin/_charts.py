@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -28,13 +28,13 @@ MAX_BINS = 100_000  # thresholds of an accuracy table, bins of residuals or pred
 MAX_NUMBERS = 4_000_000  # numbers in one document (a 1,000-class matrix is 1,000,000)
 MAX_VERSION_LENGTH = 64  # characters of schema_version
 _TOP_FIELDS = ("schema_type", "schema_version", "data")
-_METHODS = {
+_METHODS: dict[str, str] = {
     MetricKind.CONFUSION_MATRIX: "log_confusion_matrix",
     MetricKind.ACCURACY_TABLE: "log_accuracy_table",
     MetricKind.RESIDUALS: "log_residuals",
     MetricKind.PREDICTIONS: "log_predictions",
 }
-_FIELDS = {
+_FIELDS: dict[str, tuple[str, ...]] = {
     MetricKind.CONFUSION_MATRIX: ("class_labels", "matrix"),
     MetricKind.ACCURACY_TABLE: ("class_labels", "probability_tables", "percentile_tables", "probability_thresholds", "percentile_thresholds"),
     MetricKind.RESIDUALS: ("bin_edges", "bin_counts"),
@@ -258,7 +258,7 @@ def _predictions(check: _Checker, data: Mapping[str, Any]) -> dict[str, Any]:
     return {"bin_averages": out["bin_averages"], "bin_errors": out["bin_errors"], "bin_counts": _plain(counts, counts=True), "bin_edges": edges.tolist()}
 
 
-_CHECKS = {
+_CHECKS: dict[str, Callable[[_Checker, Mapping[str, Any]], dict[str, Any]]] = {
     MetricKind.CONFUSION_MATRIX: _confusion_matrix,
     MetricKind.ACCURACY_TABLE: _accuracy_table,
     MetricKind.RESIDUALS: _residuals,
