@@ -317,3 +317,28 @@ def test_downloads_as_csv_and_json(charted):
     whole = json.loads(client.get(f"{PREFIX}/download?run={run_id}&format=json").data)
     assert whole["data"]["predictions"]["charts"][0]["data"] == doc("predictions")["data"]
     assert whole["data"]["loss"]["kind"] == "scalar"
+
+
+def test_threads_logging_one_chart_lose_nothing(store):
+    """Four threads log 25 documents each under one name: 100 records, auto steps 0..99, none lost."""
+    import threading
+
+    run = Experiment("threads", store=store).start_logging()
+    barrier = threading.Barrier(4)
+
+    def work(worker):
+        barrier.wait()
+        for i in range(25):
+            document = doc("residuals")
+            document["data"]["bin_counts"] = [worker, i, 0, 1]
+            run.log_residuals("res", document)
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    run.complete()
+    records = store.read_records(run.id, "res")
+    assert sorted(r.step for r in records) == list(range(100))
+    assert sorted(tuple(r.meta["data"]["bin_counts"][:2]) for r in records) == [(w, i) for w in range(4) for i in range(25)]
