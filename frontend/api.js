@@ -107,6 +107,8 @@ export const api = {
   images: (run, name, o) => getJSON('images', { run, name }, o),
   /** @param {string} run @param {string} name @param {{signal?: AbortSignal}} [o] */
   histograms: (run, name, o) => getJSON('histograms', { run, name, points: 50 }, o),
+  /** @param {string} run @param {string} name @param {number} index @param {{signal?: AbortSignal}} [o] */
+  chart: (run, name, index, o) => getJSON('chart', { run, name, index }, o),
 };
 
 /**

@@ -2,7 +2,8 @@
 /**
  * The Details view of one run: where it sits (ancestors), status, times, description, the error
  * and traceback of a failed run, tags, properties, every metric (with downloads and a link to
- * the Scalars tab), tables, images, histograms and files. Everything user-written is text.
+ * the Scalars tab), tables, images, histograms, the standard charts and files. Everything
+ * user-written is text.
  */
 
 import { api, downloadUrl, fileUrl, imageUrl } from './api.js';
@@ -10,6 +11,7 @@ import { h, replaceChildren } from './lib/dom.js';
 import { formatDuration, formatNumber, formatNumberLong, formatRelativeTime, formatTimestamp, statusKind, statusLabel, toEpochMs } from './lib/format.js';
 import { ridgeLayout } from './lib/histogram-layout.js';
 import { withAlpha } from './lib/colors.js';
+import { chartSection, isStandardChart } from './std-charts.js';
 
 /**
  * @typedef {Object} DetailsCallbacks
@@ -156,6 +158,7 @@ export class DetailsView {
       metrics.filter((m) => m.kind === 'table').map((m) => this.extra(`table:${m.name}`, () => this.tableSection(run.id, m))),
       metrics.filter((m) => m.kind === 'image').map((m) => this.extra(`image:${m.name}`, () => this.imageSection(run.id, m))),
       metrics.filter((m) => m.kind === 'histogram').map((m) => this.extra(`histogram:${m.name}`, () => this.histogramSection(run.id, m))),
+      metrics.filter((m) => isStandardChart(m.kind)).map((m) => this.extra(`${m.kind}:${m.name}:${m.count}`, () => chartSection(run.id, m))),
       section(`Files (${d.files.length})`, d.files.length
         ? h('table', { class: 'rh-table' },
           h('thead', null, h('tr', null, h('th', null, 'Name'), h('th', null, 'Size'), h('th', null, 'Uploaded'))),

@@ -20,8 +20,8 @@ export const FIRST_MODULES = Object.freeze([
   'lib/virtual.js',
 ]);
 export const LATER_MODULES = Object.freeze([
-  'charts.js', 'chart.js', 'chart-marks.js', 'compare.js', 'details.js', 'sweep.js', 'lib/buckets.js', 'lib/chart-data.js', 'lib/compare-data.js', 'lib/csv.js',
-  'lib/extremes.js', 'lib/histogram-layout.js', 'lib/scalars-link.js', 'lib/smoothing.js', 'lib/sweep-data.js', 'vendor/uPlot.esm.js',
+  'charts.js', 'chart.js', 'chart-marks.js', 'compare.js', 'details.js', 'std-charts.js', 'sweep.js', 'lib/buckets.js', 'lib/chart-data.js', 'lib/compare-data.js', 'lib/csv.js',
+  'lib/extremes.js', 'lib/histogram-layout.js', 'lib/scalars-link.js', 'lib/smoothing.js', 'lib/std-charts.js', 'lib/sweep-data.js', 'vendor/uPlot.esm.js',
 ]);
 /** Top-level runs in the first request (matches run-store.js FIRST_PAGE). */
 const FIRST_PAGE = 200;

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import _context, _lifecycle, _portal, _waiting, _writer
+from ._charts import chart_document
 from ._files import RunFiles
 from ._filter import RunFilter
 from ._histograms import compute_histogram
@@ -302,6 +303,28 @@ class Run(RunFiles):
         """Log the distribution of an array of values (bucketed now, like TensorBoard's histograms)."""
         histogram = compute_histogram(values, bins=bins)
         self._record(name, MetricKind.HISTOGRAM, description, self._record_step(name, step), histogram.to_dict())
+
+    # The original SDK's standard charts: its JSON documents (a dict or JSON text), checked, one kind each.
+    def log_confusion_matrix(self, name: str, value: Any, description: str = "", *, step: int | None = None) -> None:
+        """Log a confusion matrix: {"schema_type": "confusion_matrix", "schema_version", "data": {class_labels, matrix}}."""
+        self._log_chart(MetricKind.CONFUSION_MATRIX, name, value, description, step)
+
+    def log_accuracy_table(self, name: str, value: Any, description: str = "", *, step: int | None = None) -> None:
+        """Log an accuracy table (TP, FP, TN, FN per class and threshold), drawn as ROC and precision-recall curves."""
+        self._log_chart(MetricKind.ACCURACY_TABLE, name, value, description, step)
+
+    def log_residuals(self, name: str, value: Any, description: str = "", *, step: int | None = None) -> None:
+        """Log a histogram of regression residuals: {"schema_type": "residuals", ..., "data": {bin_edges, bin_counts}}."""
+        self._log_chart(MetricKind.RESIDUALS, name, value, description, step)
+
+    def log_predictions(self, name: str, value: Any, description: str = "", *, step: int | None = None) -> None:
+        """Log binned predicted-versus-true values: data {bin_averages, bin_errors, bin_counts, bin_edges}."""
+        self._log_chart(MetricKind.PREDICTIONS, name, value, description, step)
+
+    def _log_chart(self, kind: str, name: str, value: Any, description: str, step: int | None) -> None:
+        self._require_open(f"log {name!r}")
+        check_name(name, "metric name")
+        self._record(name, kind, description, self._record_step(name, step), chart_document(kind, name, value))
 
     def flush(self, *, timeout: float | None = None) -> None:
         """Wait until every value logged so far is in the store.

@@ -41,6 +41,16 @@ class MetricKind(enum.StrEnum):
     TABLE = "table"
     IMAGE = "image"
     HISTOGRAM = "histogram"
+    CONFUSION_MATRIX = "confusion_matrix"
+    ACCURACY_TABLE = "accuracy_table"
+    RESIDUALS = "residuals"
+    PREDICTIONS = "predictions"
+
+
+# The standard charts (the original SDK's log_confusion_matrix & co.): a kind each, named as their schema_type.
+CHART_KINDS = (MetricKind.CONFUSION_MATRIX, MetricKind.ACCURACY_TABLE, MetricKind.RESIDUALS, MetricKind.PREDICTIONS)
+# Kinds stored as records (meta JSON plus optional bytes), not as scalar chunks.
+RECORD_KINDS = (MetricKind.TABLE, MetricKind.IMAGE, MetricKind.HISTOGRAM, *CHART_KINDS)
 
 
 @dataclasses.dataclass(frozen=True)

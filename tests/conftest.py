@@ -40,6 +40,7 @@ SLOW_MODULES = frozenset(
         "test_durability",
         "test_demo",
         "test_e2e_browser",
+        "test_e2e_charts",
         "test_e2e_truth",
         "test_fork",
         "test_import_mlflow",

@@ -24,6 +24,7 @@ FLOORS: dict[str, tuple[int, str]] = {
     "_query": (0, "ground"),
     "_filter": (0, "ground"),
     "_histograms": (1, "helpers"),
+    "_charts": (1, "helpers"),
     "_images": (1, "helpers"),
     "_assets": (1, "helpers"),
     "_livelogs": (1, "helpers"),

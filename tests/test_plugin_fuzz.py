@@ -11,6 +11,7 @@ import json
 import os
 import sqlite3
 
+import chart_docs
 import fuzz_routes
 import numpy as np
 import pytest
@@ -49,6 +50,8 @@ def data(sqlite_store, tmp_path):
     odd.log_image("samples", array=np.zeros((4, 5, 3), np.uint8))
     odd.log_histogram("weights", np.linspace(0, 1, 100), bins=4)
     odd.log_table("tbl", {"a": [1, 2], "b": ["x", None]})
+    odd.log_confusion_matrix("cm", chart_docs.doc("confusion_matrix"))
+    odd.log_accuracy_table("acc", chart_docs.doc("accuracy_table"))
     source = tmp_path / "a.txt"
     source.write_text("hello")
     odd.upload_file("out/a.txt", source)
@@ -173,6 +176,8 @@ def test_fuzzing_every_route_gives_no_5xx(tmp_path, data):
         {**base, "run": odd, "id": odd, "name": "samples", "experiment": data["exp"].id},
         {**base, "run": odd, "id": odd, "name": "weights", "path": "vendor/uPlot.min.css"},
         {**base, "run": odd, "id": odd, "name": "tbl"},
+        {**base, "run": odd, "id": odd, "name": "cm"},
+        {**base, "run": odd, "id": odd, "name": "acc"},
         {**base, "run": odd, "id": odd, "name": "nonfinite", "runs": f"{odd},{child}"},
         {**base, "run": odd, "id": odd, "name": "out/a.txt"},
     ]

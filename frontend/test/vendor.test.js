@@ -36,7 +36,7 @@ test('every lib module is @ts-check, imports only relative .js files, and has no
   const files = (await readdir(new URL('lib/', root))).filter((f) => f.endsWith('.js'));
   assert.deepEqual(files.sort(), [
     'app-state.js', 'buckets.js', 'chart-data.js', 'colors.js', 'compare-data.js', 'csv.js', 'dom.js', 'extremes.js', 'format.js', 'hash-state.js',
-    'histogram-layout.js', 'rpc.js', 'scalars-link.js', 'smoothing.js', 'sweep-data.js', 'tree.js', 'virtual.js',
+    'histogram-layout.js', 'rpc.js', 'scalars-link.js', 'smoothing.js', 'std-charts.js', 'sweep-data.js', 'tree.js', 'virtual.js',
   ]);
   for (const file of files) {
     const source = await read(`lib/${file}`);

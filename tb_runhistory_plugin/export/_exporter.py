@@ -12,6 +12,9 @@ What goes where, per run directory (``_layout`` names the directories):
   text gives ``table/column_2`` to the kind seen second); the table itself (its last 1,000 rows)
   is a Markdown text summary tagged by the table name, one step per export that added rows.
 - images and histograms: image and histogram summaries at their stored steps.
+- the standard charts (``_charts``): an accuracy table as PR curves (one ``metric/class`` tag per
+  class, TensorBoard's PR Curves tab); a confusion matrix, residuals and predictions as Markdown
+  tables in the Text tab, tagged by the metric name; each at its stored step.
 - the run's status, times, description, tags and properties: a Markdown text summary tagged
   ``run_history/info``, with a new step whenever one of them changed.
 - HParams: one session per child of an exported parent, and the experiment config in the parent
@@ -51,10 +54,10 @@ from tensorboard.compat.proto import event_pb2
 
 from .._filter import RunFilter
 from .._livelogs import LocalDirSink, mirror_logs, share_of
-from .._types import MetricInfo, MetricKind, RunInfo, RunSource, merge_table
+from .._types import CHART_KINDS, MetricInfo, MetricKind, RunInfo, RunSource, merge_table
 from ..errors import InvalidArgumentError
 from ..store import Store, resolve_store
-from . import _hparams, _markdown, _sidecar
+from . import _charts, _hparams, _markdown, _sidecar
 from ._eventfile import EventFileWriter
 from ._layout import (
     LOGS_DIR_NAME,
@@ -252,7 +255,7 @@ class _RunExporter:
                 self._export_scalars(metric, progress)
             elif metric.kind == MetricKind.TABLE:
                 self._export_table(metric, progress)
-            elif metric.kind in (MetricKind.IMAGE, MetricKind.HISTOGRAM):
+            elif metric.kind in (MetricKind.IMAGE, MetricKind.HISTOGRAM, *CHART_KINDS):
                 self._export_records(metric, progress)
         return mirrored
 
@@ -407,7 +410,7 @@ class _RunExporter:
         try:
             for record in records:
                 last = entry["last_step"]
-                written = (last is None or record.step > last) and self._write_record(tag, record, image)
+                written = (last is None or record.step > last) and self._write_record(tag, record, image, metric)
                 if written:
                     entry["last_step"] = record.step
                     self.records += 1
@@ -424,10 +427,12 @@ class _RunExporter:
         self._skipped(entry, tag, skipped)
         progress.update(len(records))
 
-    def _write_record(self, tag: str, record: Any, image: bool) -> bool:
+    def _write_record(self, tag: str, record: Any, image: bool, metric: MetricInfo) -> bool:
         meta = record.meta
         try:
-            if image:
+            if metric.kind in CHART_KINDS:  # an accuracy table's PR curves get a tag per class, kept apart from others
+                _charts.write_chart(self.writer, tag, record, metric, lambda label: self._tag(f"pr:{metric.name}\0{label}", f"{metric.name}/{label}"))
+            elif image:
                 if not record.data:
                     return False
                 self.writer.write_image(tag, record.step, record.wall_time, record.data, width=meta.get("width"), height=meta.get("height"))

@@ -17,9 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from .._types import MetricInfo, MetricKind, RunInfo, merge_table
+from .._types import CHART_KINDS, MetricInfo, MetricKind, RunInfo, merge_table
 from .._validate import check_file_name
 from ..store import Store
+from ._charts import charts_csv, charts_data
 from ._records import histograms_impl, images_impl
 from ._respond import _orjson, encode_json
 from ._views import require_metric, run_impl
@@ -65,6 +66,8 @@ def plan_download(store: Store, run_id: str, name: str | None, fmt: str) -> tupl
     metric = require_metric(store, run_id, name, tuple(MetricKind))
     if metric.kind == MetricKind.SCALAR:
         pieces = _scalar_json(store, run_id, metric) if fmt == "json" else _scalar_csv(store, run_id, metric)
+    elif metric.kind in CHART_KINDS and fmt == "csv":
+        pieces = charts_csv(store, run_id, metric)
     elif fmt == "json":
         pieces = _records_json(store, run_id, metric)
     else:
@@ -130,6 +133,8 @@ def _records_data(store: Store, run_id: str, metric: MetricInfo) -> dict[str, An
         return {"columns": merge_table(store.read_records(run_id, metric.name))}
     if metric.kind == MetricKind.IMAGE:
         return {"images": images_impl(store, run_id, metric.name)["images"]}
+    if metric.kind in CHART_KINDS:
+        return charts_data(store, run_id, metric)
     return {"histograms": histograms_impl(store, run_id, metric.name, points=max(1, metric.count))["histograms"]}
 
 

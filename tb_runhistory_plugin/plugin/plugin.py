@@ -25,6 +25,7 @@ from ..store import STORE_ENV, Store
 from . import _static
 from . import downsample as ds
 from ._changes import changes_route
+from ._charts import chart_impl
 from ._discovery import Candidate, StoreRef, candidates, local_path
 from ._download import CONTENT_TYPES as DOWNLOAD_TYPES
 from ._download import FORMATS, file_impl, plan_download
@@ -93,6 +94,7 @@ class RunHistoryPlugin(base_plugin.TBPlugin):
             "/images": self._images_route,
             "/image": self._image_route,
             "/histograms": self._histograms_route,
+            "/chart": self._chart_route,
             "/download": self._download_route,
             "/file": self._file_route,
             "/changes": lambda request: changes_route(self, request),
@@ -274,6 +276,11 @@ class RunHistoryPlugin(base_plugin.TBPlugin):
         run_id, name = self._run_and_metric(p)
         points = p.integer("points", default=DEFAULT_HISTOGRAMS, minimum=1, maximum=MAX_HISTOGRAMS)
         return respond_json(request, histograms_impl(self._store(), run_id, name, points=points))
+
+    def _chart_route(self, request):
+        p = Params(request.args)
+        run_id, name = self._run_and_metric(p)
+        return respond_json(request, chart_impl(self._store(), run_id, name, p.integer("index", default=-1)))
 
     def _download_route(self, request):
         p = Params(request.args)

@@ -14,8 +14,9 @@ from typing import Any, Literal, overload
 
 import numpy as np
 
+from .._charts import chart_document
 from .._filter import RunFilter
-from .._types import TERMINAL_STATUSES, MetricKind, NewRun, RecordBatch, ScalarBatch, Status
+from .._types import CHART_KINDS, RECORD_KINDS, TERMINAL_STATUSES, NewRun, RecordBatch, ScalarBatch, Status
 from .._validate import (
     MAX_STEP,
     check_mapping,
@@ -257,13 +258,16 @@ def record_batch(data: Any) -> RecordBatch:
     metric = check_name(data.get("name"), "metric name")
     text(data, "description", "description")
     kind = data.get("kind")
-    if kind not in (MetricKind.TABLE, MetricKind.IMAGE, MetricKind.HISTOGRAM):
-        raise InvalidArgumentError(f"record kind must be table, image or histogram, got {str(kind)[:80]!r}")
+    if kind not in RECORD_KINDS:
+        raise InvalidArgumentError(f"record kind must be one of {', '.join(RECORD_KINDS)}, got {str(kind)[:80]!r}")
     records = data.get("records")
     if not isinstance(records, list):
         raise InvalidArgumentError(f"records of {metric!r} must be a list, got {type(records).__name__}")
     for record in records:
         _record_fields(metric, record)
+        if kind in CHART_KINDS:
+            # A chart is drawn from its meta: the server checks the document as log_confusion_matrix & co. do.
+            chart_document(kind, metric, record.get("meta"))
     return wire.record_batch_from_json(data)
 
 

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from .._filter import ALL_RUNS, RunFilter
 from .._types import (
+    RECORD_KINDS,
     TERMINAL_STATUSES,
     ChunkSummaries,
     ExperimentInfo,
@@ -42,7 +43,6 @@ from ._sql import RUN_COLUMNS, check_file_ref, clamp, param_row, param_value, pr
 
 SUMMARIES_MIGRATION = "_params_and_metric_summaries"  # the migration after which _backfill_summaries runs
 METRIC_COLUMNS = "run_id, name, kind, value_type, count, last_step, last_value, last_wall_time, description"
-_RECORD_KINDS = (MetricKind.TABLE, MetricKind.IMAGE, MetricKind.HISTOGRAM)
 # Columns of the rows write_metrics bulk-inserts, by table.
 INSERT_COLUMNS = {
     "chunks": ("metric_id", '"offset"', "count", "step_min", "step_max", "wall_min", "wall_max", "summary", "steps", "wall_times", "vals"),
@@ -476,7 +476,7 @@ class SQLStore(Store):
 
     def read_records(self, run_id: str, name: str, *, start: int = 0, stop: int | None = None) -> list[Record]:
         def select_records(handle: Any) -> list[Record]:
-            metric_id, count = self._metric(handle, run_id, name, _RECORD_KINDS)
+            metric_id, count = self._metric(handle, run_id, name, RECORD_KINDS)
             lo, hi = clamp(start, stop, count)
             query = self._q("SELECT step, wall_time, meta, data FROM records WHERE metric_id = ? AND idx >= ? AND idx < ? ORDER BY idx")
             what = f"a record of metric {name!r} of run {run_id!r}"

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from .._filter import RunFilter
-from .._types import ChunkSummaries, MetricHistory, Record, RecordBatch, RunInfo, ScalarBatch
+from .._types import RECORD_KINDS, ChunkSummaries, MetricHistory, Record, RecordBatch, RunInfo, ScalarBatch
 
 TOKEN_ENV = "RUNHISTORY_TOKEN"
 API_PREFIX = "/api/v1"
@@ -100,8 +100,8 @@ def record_batch_json(batch: RecordBatch, lo: int = 0, hi: int | None = None) ->
 
 def record_batch_from_json(data: Mapping[str, Any]) -> RecordBatch:
     """Parse a record batch."""
-    if data["kind"] not in ("table", "image", "histogram"):
-        raise ValueError(f"record kind must be table, image or histogram, got {data['kind']!r}")
+    if data["kind"] not in RECORD_KINDS:
+        raise ValueError(f"record kind must be one of {', '.join(RECORD_KINDS)}, got {data['kind']!r}")
     return RecordBatch(
         _text(data["run_id"]), _text(data["name"]), data["kind"], tuple(record_from_json(r) for r in data["records"]), _text(data.get("description", ""))
     )
