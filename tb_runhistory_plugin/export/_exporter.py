@@ -3,15 +3,17 @@
 What goes where, per run directory (``_layout`` names the directories):
 
 - scalars: one series per metric, tagged by the metric name, with the stored steps and wall times;
-  ``log_list`` values have steps 0..n-1 already. Values are float32 in the event files (the only
-  scalar type TensorBoard's default data server reads); the exact float64 values are in the
-  sidecar (``_sidecar``), which ``import_tensorboard`` reads, so a round trip is bit for bit.
+  ``log_list`` values have steps 0..n-1 already. Values are float32 ``simple_value`` in the event
+  files (the widest scalar TensorBoard's default data server reads, and the form tbparse reads as
+  scalars: see ``_eventfile``); the exact float64 values are in the sidecar (``_sidecar``), which
+  ``import_tensorboard`` reads, so a round trip is bit for bit.
 - tables (``log_row``/``log_table``): every numeric (or bool) cell becomes a point of the scalar
   series ``table/column`` whose step is the row's index in that table, so each column counts its
   own rows; text cells become text series ``table/column`` (a column holding both numbers and
   text gives ``table/column_2`` to the kind seen second); the table itself (its last 1,000 rows)
   is a Markdown text summary tagged by the table name, one step per export that added rows.
-- images and histograms: image and histogram summaries at their stored steps.
+- images and histograms: image summaries and ``HistogramProto`` summaries (min, max, num, sum and
+  sum of squares included; see ``_histo``) at their stored steps.
 - the run's status, times, description, tags and properties: a Markdown text summary tagged
   ``run_history/info``, with a new step whenever one of them changed.
 - HParams: one session per child of an exported parent, and the experiment config in the parent
@@ -49,6 +51,7 @@ from typing import Any
 import numpy as np
 from tensorboard.compat.proto import event_pb2
 
+from .._histograms import Histogram
 from .._livelogs import LocalDirSink, mirror_logs, share_of
 from .._types import MetricInfo, MetricKind, RunInfo, RunSource, merge_table
 from ..errors import InvalidArgumentError
@@ -430,10 +433,8 @@ class _RunExporter:
                 if not record.data:
                     return False
                 self.writer.write_image(tag, record.step, record.wall_time, record.data, width=meta.get("width"), height=meta.get("height"))
-            elif meta.get("counts"):
-                self.writer.write_histogram(tag, record.step, record.wall_time, edges=meta["edges"], counts=meta["counts"])
             else:
-                self.writer.write_histogram(tag, record.step, record.wall_time, buckets=np.zeros((0, 3)))
+                self.writer.write_histogram_proto(tag, record.step, record.wall_time, Histogram.from_dict(meta))
         except InvalidArgumentError as exc:
             warnings.warn(f"run {self.info.display_name!r}: {tag!r} at step {record.step} not written to the event file: {exc}", ExportWarning, stacklevel=5)
             return False

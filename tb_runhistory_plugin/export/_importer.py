@@ -48,7 +48,6 @@ from tensorboard.compat.proto import event_pb2, summary_pb2
 from tensorboard.plugins.hparams import metadata as hparams_metadata
 from tensorboard.util import tensor_util
 
-from .._histograms import Histogram, histogram_from_buckets
 from .._images import sniff_image
 from .._types import (
     TERMINAL_STATUSES,
@@ -63,7 +62,7 @@ from .._types import (
 from .._validate import check_experiment_name
 from ..errors import InvalidArgumentError, NotFoundError, RunHistoryError
 from ..store import Store, resolve_store
-from . import _sidecar
+from . import _histo, _sidecar
 from ._eventfile import EventFileCorruptError
 from ._layout import SIDECAR_DIR, read_json
 from ._progress import Progress
@@ -261,7 +260,7 @@ class _Importer:
         elif kind == "simple_value":
             self._scalar(data, tag, step, wall, float(value.simple_value))
         elif kind == "histo":
-            self._legacy_histogram(data, tag, step, wall, value.histo)
+            self._histogram(data, tag, step, wall, value.histo)
         elif kind == "image":
             self._image(data, tag, step, wall, value.image.encoded_image_string)
         elif kind == "tensor":
@@ -322,35 +321,14 @@ class _Importer:
         meta = {"content_type": info.content_type, "width": info.width, "height": info.height}
         self._record(data, MetricKind.IMAGE, tag, Record(step, wall, meta, blob))
 
-    def _histogram(self, data: _Data, tag: str, step: int, wall: float, buckets: np.ndarray) -> None:
+    def _histogram(self, data: _Data, tag: str, step: int, wall: float, source: np.ndarray | summary_pb2.HistogramProto) -> None:
+        """A histogram from a [k, 3] tensor or a ``histo`` proto (see ``_histo``)."""
         try:
-            if buckets.size == 0:
-                histogram = Histogram((), (), None, None, 0, None, None)
-            else:
-                buckets = buckets.reshape(-1, 3)
-                lefts, rights, counts = buckets[:, 0], buckets[:, 1], buckets[:, 2]
-                if (lefts == lefts[0]).all() and (rights == lefts[0]).all():
-                    histogram = histogram_from_buckets([lefts[0], lefts[0]], [counts.sum()])
-                else:
-                    if not np.array_equal(lefts[1:], rights[:-1]):
-                        raise InvalidArgumentError("buckets are not contiguous")
-                    histogram = histogram_from_buckets([lefts[0], *rights.tolist()], counts.tolist())
+            histogram = _histo.from_proto(source) if isinstance(source, summary_pb2.HistogramProto) else _histo.from_tensor(source)
         except (InvalidArgumentError, ValueError):
             self.skipped["histograms whose buckets cannot be stored"] += 1
             return
         self._record(data, MetricKind.HISTOGRAM, tag, Record(step, wall, histogram.to_dict()))
-
-    def _legacy_histogram(self, data: _Data, tag: str, step: int, wall: float, histo: summary_pb2.HistogramProto) -> None:
-        """A TF 1 histogram, converted as TensorBoard does but keeping float64 edges."""
-        counts = list(histo.bucket)
-        nonzero = [i for i, c in enumerate(counts) if c > 0]
-        if not nonzero:
-            self._histogram(data, tag, step, wall, np.zeros((0, 3)))
-            return
-        start, end = nonzero[0], nonzero[-1]
-        inner = list(histo.bucket_limit[start:end])
-        buckets = np.array([[histo.min, *inner], [*inner, histo.max], counts[start : end + 1]], dtype=np.float64).T
-        self._histogram(data, tag, step, wall, buckets)
 
     def _hparams(self, value: summary_pb2.Summary.Value, data: _Data) -> None:
         if value.tag != hparams_metadata.SESSION_START_INFO_TAG or not value.metadata.plugin_data.content:
