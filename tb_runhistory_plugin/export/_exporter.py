@@ -448,20 +448,23 @@ class _RunExporter:
         if not self.info.is_terminal:
             return None
         hparams = _hparams.infer(self.info)
-        # Every scalar series written, and every numeric table column, is a metric.
-        metric_tags = [tag for key, tag in self.state["tags"].items() if key.startswith(("scalar:", "col:"))]
+        # An imported session keeps its experiment's metric list; otherwise every scalar series
+        # written, and every numeric table column, is a metric.
+        metrics: list[Any] | None = _hparams.stored_metrics(self.info)
+        if not metrics:
+            metrics = sorted({tag for key, tag in self.state["tags"].items() if key.startswith(("scalar:", "col:"))})
         start = self.info.start_time
         self.writer.write_summary_pb(_hparams.session_start(hparams, group_name=self.rel, start_time=start), 0, start)
         self.writer.write_summary_pb(_hparams.session_end(self.info.status, self.info.end_time), 0, self.info.end_time or time.time())
-        self.state["session"] = {"hparams": hparams, "metrics": sorted(set(metric_tags))}
+        self.state["session"] = {"hparams": hparams, "metrics": metrics}
         self.records += 2
         return self.state["session"]
 
     def write_config(self, sessions: Iterable[Mapping[str, Any]]) -> None:
         """Write the sweep's experiment config into this (parent) run."""
         sessions = list(sessions)
-        metric_tags = {tag for s in sessions for tag in s["metrics"]}
-        summary = _hparams.experiment((s["hparams"] for s in sessions), metric_tags, time_created=self.info.start_time)
+        metrics = [metric for s in sessions for metric in s["metrics"]]
+        summary = _hparams.experiment((s["hparams"] for s in sessions), metrics, time_created=self.info.start_time)
         self.writer.write_summary_pb(summary, 0, self.info.start_time)
         self.state["config"] = True
         self.records += 1
@@ -548,6 +551,8 @@ def export_to_tensorboard(
                         if session is not None and exporter.info.id not in sweeps.get(parent, {}):
                             sweeps.setdefault(parent, {})[exporter.info.id] = session
                             layout.mark_dirty()
+                    elif _hparams.METRICS_PROPERTY in exporter.info.properties:
+                        exporter.write_session()  # an imported HParams session on its own
                     exporter.commit()
                 finally:
                     exporter.close()

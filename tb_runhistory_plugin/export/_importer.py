@@ -34,6 +34,7 @@ a record that is not an Event proto, an event whose wall time is NaN or infinite
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import os
 import re
@@ -62,13 +63,13 @@ from .._types import (
 from .._validate import check_experiment_name
 from ..errors import InvalidArgumentError, NotFoundError, RunHistoryError
 from ..store import Store, resolve_store
-from . import _histo, _sidecar
+from . import _hparams, _histo, _sidecar
+from ._hparams import SOURCE_PROPERTY
 from ._eventfile import EventFileCorruptError
 from ._layout import SIDECAR_DIR, read_json
 from ._progress import Progress
 from ._reader import read_records
 
-SOURCE_PROPERTY = "tensorboard.source"
 NOT_AN_EVENT = "records that are not Event protos"
 NOT_FINITE_WALL_TIME = "events with a wall time that is not finite"
 _MAX_STEP = 2**62
@@ -115,6 +116,8 @@ class _Data:
     value_types: dict[str, str] = dataclasses.field(default_factory=dict)
     descriptions: dict[str, str] = dataclasses.field(default_factory=dict)
     hparams: dict[str, Any] = dataclasses.field(default_factory=dict)
+    session: bool = False  # an HParams session start was read
+    metrics: list[dict[str, Any]] | None = None  # the metric list of an HParams experiment read here
     first_wall: float | None = None
     last_wall: float | None = None
     info: dict[str, Any] | None = None  # our manifest's run facts
@@ -174,6 +177,8 @@ class _Importer:
         self.problems: list[EventFileCorruptError] = []
         self.errors: list[str] = []
         self.created = self.updated = self.scalars = self.records = 0
+        self.experiments: dict[str, tuple[_Node, list[dict[str, Any]]]] = {}  # run rel -> (experiment's node, its metric list)
+        self.covered: set[str] = set()  # rels of experiments that cover at least one session
         self.by_source = {info.properties.get(SOURCE_PROPERTY): info for info in store.list_runs(experiment_id) if SOURCE_PROPERTY in info.properties}
 
     # -- reading -----------------------------------------------------------------------------
@@ -331,26 +336,58 @@ class _Importer:
         self._record(data, MetricKind.HISTOGRAM, tag, Record(step, wall, histogram.to_dict()))
 
     def _hparams(self, value: summary_pb2.Summary.Value, data: _Data) -> None:
-        if value.tag != hparams_metadata.SESSION_START_INFO_TAG or not value.metadata.plugin_data.content:
+        content = value.metadata.plugin_data.content
+        if value.tag not in (hparams_metadata.SESSION_START_INFO_TAG, hparams_metadata.EXPERIMENT_TAG) or not content:
             return
         try:
-            start = hparams_metadata.parse_session_start_info_plugin_data(value.metadata.plugin_data.content)
+            if value.tag == hparams_metadata.EXPERIMENT_TAG:
+                data.metrics = _hparams.metric_entries(hparams_metadata.parse_experiment_plugin_data(content))
+                return
+            start = hparams_metadata.parse_session_start_info_plugin_data(content)
         except Exception:  # noqa: BLE001 - a malformed hparams proto only loses the hyperparameters
             self.skipped["unreadable hparams summaries"] += 1
             return
+        data.session = True
         for name, item in start.hparams.items():
             field = item.WhichOneof("kind")
             if field == "number_value":
-                data.hparams[_clean_name(name)] = item.number_value
+                number = item.number_value
+                # HParams has one number type (double): a whole number is taken as the int it almost always was.
+                whole = math.isfinite(number) and number.is_integer() and abs(number) <= 2**53
+                data.hparams[_clean_name(name)] = int(number) if whole else number
             elif field in ("string_value", "bool_value"):
                 data.hparams[_clean_name(name)] = getattr(item, field)
 
     # -- writing -----------------------------------------------------------------------------
+    def _experiment_for(self, node: _Node, data: _Data) -> list[dict[str, Any]] | None:
+        """The metric list of the HParams experiment covering a run: its own, else its nearest ancestor's."""
+        if data.metrics is not None:
+            self.experiments[node.rel] = (node, data.metrics)
+        elif node.parent is not None and node.parent.rel in self.experiments:
+            self.experiments[node.rel] = self.experiments[node.parent.rel]
+        owner = self.experiments.get(node.rel)
+        if owner is None:
+            return None
+        if data.session:
+            self.covered.add(owner[0].rel)
+        return owner[1]
+
+    def keep_uncovered_experiments(self) -> None:
+        """An HParams experiment that covers no session keeps its metric list on its own run."""
+        for rel, (node, metrics) in self.experiments.items():
+            if rel != node.rel or rel in self.covered or node.run_id is None:
+                continue
+            if _hparams.METRICS_PROPERTY not in self.store.get_run(node.run_id).properties:
+                self.store.add_properties(node.run_id, {_hparams.METRICS_PROPERTY: json.dumps(metrics)})
+
     def import_node(self, node: _Node) -> None:
         data = self.read_node(node)
+        metrics = self._experiment_for(node, data)
         source = os.path.abspath(node.path)
         existing = self.by_source.get(source)
         if existing is None:
+            if data.session:
+                data.hparams = _hparams_to_run(data.hparams, metrics)
             info = self._create(node, data, source)
             self.created += 1
         else:
@@ -446,6 +483,11 @@ class _Importer:
         return added_scalars + added_records
 
 
+def _hparams_to_run(hparams: Mapping[str, Any], metrics: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """What an HParams session gives its run: typed hyperparameters, and the experiment's metric list (JSON; [] without one)."""
+    return {**hparams, _hparams.METRICS_PROPERTY: json.dumps(metrics or [])}
+
+
 def _decode(data: bytes) -> tuple[event_pb2.Event | None, str]:
     """The Event in a record, or None and the reason it is skipped (counted in ImportReport.skipped)."""
     try:
@@ -516,6 +558,10 @@ def import_tensorboard(
                 importer.import_node(node)
             except RunHistoryError as exc:
                 importer.errors.append(f"{node.path}: {exc}")
+        try:
+            importer.keep_uncovered_experiments()
+        except RunHistoryError as exc:
+            importer.errors.append(f"{root}: HParams metric list not kept: {exc}")
     finally:
         bar.close()
     errors = [str(p) for p in importer.problems] + importer.errors
