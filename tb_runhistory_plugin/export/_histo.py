@@ -7,11 +7,13 @@ turn a ``histo`` into the tensor by dropping the empty buckets at both ends and 
 ``max`` as the outer edges (``tensorboard.data_compat``); tbparse reads only ``histo`` as histograms.
 
 Export writes ``histo`` in tensorboardX's exact-edges layout: ``bucket_limit`` is every edge and
-``bucket`` is a zero count (the bucket left of the first edge) followed by every count. Unknown
+``bucket`` is a zero count (the bucket left of the first edge) followed by every count. The Rust
+data server then serves every bucket as logged (plus that empty, zero-width one at the left
+edge); the Python loader serves them from the first to the last non-empty one. Unknown
 statistics: ``sum`` and ``sum_squares`` are written as NaN, which import reads back as unknown;
-an unknown ``min``/``max`` (pre-binned data) is written as the outer edges of the non-empty
-buckets, because TensorBoard draws the outer buckets from them. NaN and infinity tallies have no
-place in the proto: they are kept only in the sidecar.
+an unknown ``min``/``max`` (pre-binned data) is written as the outer edges, so that both loaders
+draw the buckets where they are (the Python loader widens an outer bucket over empty ones next to
+it). NaN and infinity tallies have no place in the proto: they are kept only in the sidecar.
 
 Import reads that exact-edges layout back bucket for bucket (empty buckets included) when the
 proto's first count is zero and its first and last edges are its min and max; any other proto
@@ -53,10 +55,8 @@ def to_proto(histogram: Histogram) -> summary_pb2.HistogramProto:
     proto = summary_pb2.HistogramProto(num=histogram.count, sum=_stat(histogram.sum), sum_squares=_stat(histogram.sum_squares))
     if not histogram.counts:
         return proto
-    low, high = histogram.min, histogram.max
-    if low is None or high is None:
-        low, high = _support(np.asarray(histogram.edges), np.asarray(histogram.counts))
-    proto.min, proto.max = low, high
+    known = histogram.min is not None and histogram.max is not None
+    proto.min, proto.max = (histogram.min, histogram.max) if known else (histogram.edges[0], histogram.edges[-1])
     proto.bucket_limit.extend(histogram.edges)
     proto.bucket.extend([0.0, *map(float, histogram.counts)])
     return proto
