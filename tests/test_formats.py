@@ -12,17 +12,15 @@ import numpy as np
 import pytest
 from tbparse import SummaryReader
 from tensorboard.compat.proto import event_pb2, summary_pb2
-from tensorboard.plugins.hparams import summary_v2 as hp  # the api module needs TensorFlow; these do not
-from tensorboard.plugins.hparams import summary_v2 as hparams_summary
 from tensorboard.plugins.histogram.summary_v2 import histogram_pb
+from tensorboard.plugins.hparams import summary_v2 as hparams_summary  # not the api module: that one needs TensorFlow
 from tensorboard_server import serve_tensorboard
 from tensorboardX import SummaryWriter
 
 from tb_runhistory_plugin import Experiment
 from tb_runhistory_plugin._histograms import Histogram, compute_histogram, histogram_from_buckets
 from tb_runhistory_plugin.errors import InvalidArgumentError
-from tb_runhistory_plugin.export import export_to_tensorboard, import_tensorboard
-from tb_runhistory_plugin.export import _histo
+from tb_runhistory_plugin.export import _histo, export_to_tensorboard, import_tensorboard
 from tb_runhistory_plugin.export._eventfile import EventFileWriter, iter_records
 from tb_runhistory_plugin.store import SQLiteStore
 
@@ -306,7 +304,7 @@ def test_tensorboardx_log_round_trips_with_nothing_lost(store, tmp_path, sidecar
     finally:
         again.close()
     if not sidecar:  # the run facts text is an extra table series there; everything logged is identical
-        for props, series in second.values():
+        for _props, series in second.values():
             series.pop("run_history/info", None)
     assert second == first
     hists = first["exp1"][1]["weights"]
@@ -318,9 +316,9 @@ def test_tensorboardx_log_round_trips_with_nothing_lost(store, tmp_path, sidecar
 
 def summary_v2_log(logdir: Path) -> None:
     """The HParams tutorial's layout: the config in the logdir, one session per run directory, no TensorFlow."""
-    num_units = hp.HParam("num_units", hp.Discrete([16, 32]))
-    dropout = hp.HParam("dropout", hp.RealInterval(0.1, 0.2))
-    accuracy = hp.Metric("accuracy", display_name="Accuracy", description="validation accuracy", dataset_type=hp.Metric.VALIDATION)
+    num_units = hparams_summary.HParam("num_units", hparams_summary.Discrete([16, 32]))
+    dropout = hparams_summary.HParam("dropout", hparams_summary.RealInterval(0.1, 0.2))
+    accuracy = hparams_summary.Metric("accuracy", display_name="Accuracy", description="validation accuracy", dataset_type=hparams_summary.Metric.VALIDATION)
     with EventFileWriter(logdir) as writer:
         writer.write_summary_pb(hparams_summary.hparams_config_pb([num_units, dropout], [accuracy]), 0, WALL)
     for i, (units, rate) in enumerate([(16, 0.1), (32, 0.2)]):
@@ -354,9 +352,9 @@ def test_hparams_config_and_sessions_export_to_tensorboards_hparams_tab(store, t
 
 
 def test_an_experiment_without_sessions_keeps_its_metric_list_on_its_own_run(store, tmp_path):
-    accuracy = hp.Metric("accuracy")
+    accuracy = hparams_summary.Metric("accuracy")
     with EventFileWriter(tmp_path / "log" / "config") as writer:
-        writer.write_summary_pb(hparams_summary.hparams_config_pb([hp.HParam("x", hp.Discrete([1, 2]))], [accuracy]), 0, WALL)
+        writer.write_summary_pb(hparams_summary.hparams_config_pb([hparams_summary.HParam("x", hparams_summary.Discrete([1, 2]))], [accuracy]), 0, WALL)
     import_tensorboard(tmp_path / "log", store=store, experiment="x")
     (info,) = runs_of(store, "x").values()
     assert json.loads(info.properties["hparams.metrics"]) == [{"tag": "accuracy"}]

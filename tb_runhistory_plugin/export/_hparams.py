@@ -171,4 +171,7 @@ def stored_metrics(info: RunInfo) -> list[MetricEntry] | None:
     if not isinstance(entries, list):
         return None
     good = [e for e in entries if isinstance(e, dict) and isinstance(e.get("tag"), str)]
-    return [{k: v for k, v in e.items() if k == "tag" or (k in _METRIC_FIELDS and isinstance(v, str)) or (k == "dataset_type" and v in api_pb2.DatasetType.keys())} for e in good]
+    return [
+        {k: v for k, v in e.items() if k == "tag" or (k in _METRIC_FIELDS and isinstance(v, str)) or (k == "dataset_type" and v in api_pb2.DatasetType.keys())}
+        for e in good
+    ]

@@ -63,9 +63,9 @@ from .._types import (
 from .._validate import check_experiment_name
 from ..errors import InvalidArgumentError, NotFoundError, RunHistoryError
 from ..store import Store, resolve_store
-from . import _hparams, _histo, _sidecar
-from ._hparams import SOURCE_PROPERTY
+from . import _histo, _hparams, _sidecar
 from ._eventfile import EventFileCorruptError
+from ._hparams import SOURCE_PROPERTY
 from ._layout import SIDECAR_DIR, read_json
 from ._progress import Progress
 from ._reader import read_records
