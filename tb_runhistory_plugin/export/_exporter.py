@@ -64,6 +64,7 @@ from ._layout import (
     Layout,
     ensure_logdir,
     locked,
+    parents_first,
     read_json,
     write_json_atomic,
 )
@@ -534,7 +535,7 @@ def export_to_tensorboard(
             # Values this process logged into these runs and has not written yet go in first.
             run_store.flush_pending([run_id for run_id, (s, _) in ordered.items() if s is run_store])
         exporters: list[_RunExporter] = []
-        for run_store, info in _parents_first(ordered):
+        for run_store, info in parents_first(ordered):
             parent_rel = layout.path_of(info.parent_id) if info.parent_id else None
             exporters.append(_RunExporter(run_store, info, layout, layout.assign(info.id, info.display_name, parent_rel)))
         layout.save()
@@ -570,25 +571,6 @@ def export_to_tensorboard(
         live_runs=sum(not e.info.is_terminal for e in exporters),
         seconds=time.perf_counter() - started,
     )
-
-
-def _parents_first(ordered: Mapping[str, tuple[Store, RunInfo]]) -> list[tuple[Store, RunInfo]]:
-    """The runs with every parent that is exported too placed before its children."""
-    placed: set[str] = set()
-    result: list[tuple[Store, RunInfo]] = []
-
-    def place(run_id: str, trail: frozenset[str]) -> None:
-        if run_id in placed or run_id in trail:
-            return
-        run_store, info = ordered[run_id]
-        if info.parent_id is not None and info.parent_id in ordered:
-            place(info.parent_id, trail | {run_id})
-        placed.add(run_id)
-        result.append((run_store, info))
-
-    for run_id in ordered:
-        place(run_id, frozenset())
-    return result
 
 
 def _maybe_config(layout: Layout, exported: Mapping[str, _RunExporter]) -> None:
