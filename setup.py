@@ -63,6 +63,7 @@ setup(
             "playwright>=1.55,<2",
             "matplotlib>=3.7,<4",
             "tensorboardX>=2.6,<3",
+            "tbparse>=0.0.9,<0.1",
             "hypothesis>=6.100,<7",
             "schemathesis>=4,<5",
             "mlflow-skinny>=3,<4",

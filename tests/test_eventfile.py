@@ -82,29 +82,29 @@ def points(n: int, *, seed: int = 0, start: int = 0) -> tuple[np.ndarray, np.nda
 
 
 def expected_event(tag: str, step: int, wall: float, value: float, *, first: bool) -> event_pb2.Event:
-    """What TensorBoard's own scalar_pb gives for one point, metadata on the first only."""
-    with np.errstate(over="ignore"):  # scalar_pb casts to float32 too, with a warning
-        summary = scalar_pb(tag, value)
+    """What tf.compat.v1's scalar summary gives for one point (a float32 ``simple_value``), scalar_pb's metadata on the first only."""
+    with np.errstate(over="ignore"):  # float32, as scalar_pb and every simple_value writer rounds
+        summary = summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=tag, simple_value=float(np.float32(value)))])
     if first:
+        summary.value[0].metadata.CopyFrom(scalar_pb(tag, 0.0).value[0].metadata)
         summary.value[0].metadata.data_class = summary_pb2.DATA_CLASS_SCALAR
-    else:
-        summary.value[0].ClearField("metadata")
     return event_pb2.Event(wall_time=wall, step=step, summary=summary)
 
 
 def assert_scalar_events(events: list[event_pb2.Event], expected: list[tuple[str, int, float, float]]) -> None:
-    """Events equal scalar_pb's, point by point, with metadata exactly on each tag's first."""
+    """Events equal the simple_value encoding, point by point, with metadata exactly on each tag's first."""
     assert len(events) == len(expected)
     seen = set()
     for event, (tag, step, wall, value) in zip(events, expected):
         want = expected_event(tag, step, wall, value, first=tag not in seen)
         seen.add(tag)
-        got_value = event.summary.value[0].tensor.float_val[0]
-        want_value = want.summary.value[0].tensor.float_val[0]
+        assert event.summary.value[0].WhichOneof("value") == "simple_value"
+        got_value = event.summary.value[0].simple_value
+        want_value = want.summary.value[0].simple_value
         assert same_float(got_value, want_value), (tag, step, got_value, want_value)
         if math.isnan(want_value):  # NaN != NaN inside proto equality: compare the rest
             for e in (event, want):
-                e.summary.value[0].tensor.ClearField("float_val")
+                e.summary.value[0].ClearField("simple_value")
         assert event == want, (event, want)
         assert same_float(event.wall_time, wall)
 

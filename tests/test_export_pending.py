@@ -11,9 +11,9 @@ def _exported_steps(logdir) -> int:
 
     total = 0
     for path in sorted(logdir.rglob("events.out.tfevents.*")):
-        acc = EventAccumulator(str(path.parent), size_guidance={"tensors": 0})
+        acc = EventAccumulator(str(path.parent), size_guidance={"scalars": 0})
         acc.Reload()
-        total += len(acc.Tensors("loss")) if "loss" in acc.Tags()["tensors"] else 0
+        total += len(acc.Scalars("loss")) if "loss" in acc.Tags()["scalars"] else 0
     return total
 
 

@@ -6,14 +6,18 @@ endian, and each ``data`` is a serialized ``Event`` proto. Scalars, the bulk of 
 encoded by hand with numpy, many points per call; everything else goes through TensorBoard's own
 protos, which is plenty fast for the few images, histograms and texts a run has.
 
-Precision of scalars (checked against tensorboard 2.21.0 / tensorboard-data-server 0.7.2 by
-writing one run per encoding and reading ``/data/plugin/scalars/scalars`` back): the default Rust
-data server accepts a scalar only as ``simple_value`` or a rank-0 ``DT_FLOAT`` tensor, and a series
-of rank-0 ``DT_DOUBLE`` tensors is dropped whole (its tag is not even listed). Only the Python
-loader (``--load_fast=false``) returns ``DT_DOUBLE`` exactly. So values are stored as float32,
-exactly as ``scalar_pb`` does: each float64 is rounded to the nearest float32, magnitudes past
-float32's range become +/-inf, ones below its subnormals become +/-0; NaN and +/-inf survive.
-Wall times (a ``double`` in ``Event``) and int64 steps are served exactly by both loaders.
+Scalars are written as ``simple_value`` (a float32), with the scalars plugin's metadata on each
+tag's first point, as ``tf.compat.v1.summary.scalar``, torch and tensorboardX write them. It is
+the one encoding every reader takes as a scalar: tbparse and the legacy ``EventAccumulator`` list
+only ``simple_value`` under scalars (a tensor lands under ``tensors``), and both of TensorBoard's
+loaders migrate it to a rank-0 float32 tensor (checked against tensorboard 2.21.0 /
+tensorboard-data-server 0.7.2: ``/data/plugin/scalars/scalars`` serves it with either loader).
+float32 is also the widest scalar the default Rust data server reads: a series of rank-0
+``DT_DOUBLE`` tensors is dropped whole there (its tag is not even listed), so float64 cannot go
+into the event file in a form TensorBoard shows. Each float64 is rounded to the nearest float32,
+as ``scalar_pb`` does: magnitudes past float32's range become +/-inf, ones below its subnormals
+become +/-0; NaN and +/-inf survive. The exporter keeps the exact float64 values in its sidecar,
+which our importer reads instead. Wall times (a ``double`` in ``Event``) and int64 steps are exact.
 
 Not done here: no queue or background thread (callers batch instead), no TensorFlow, no
 ``SessionLog`` events, and no check that a tag's steps only go forward. That is the exporter's
@@ -38,16 +42,15 @@ import numpy.typing as npt
 from tensorboard.compat.proto import (
     event_pb2,
     summary_pb2,
-    tensor_pb2,
-    tensor_shape_pb2,
-    types_pb2,
 )
 from tensorboard.plugins.histogram import metadata as histogram_metadata
 from tensorboard.plugins.scalar import metadata as scalar_metadata
 from tensorboard.plugins.text import summary_v2 as text_summary
 from tensorboard.util import tensor_util
 
+from .._histograms import Histogram
 from ..errors import InvalidArgumentError, NotFoundError, StoreError
+from . import _histo
 from ._tfrecord import (
     _FOOTER_BYTES,
     _HEADER_BYTES,
@@ -106,10 +109,9 @@ def _varint_bytes(u: np.ndarray, size: int) -> np.ndarray:
 
 
 def _scalar_suffix(tag: bytes) -> bytes:
-    """Event field 5 (summary) for one metadata-free DT_FLOAT scalar, minus its 4 value bytes."""
-    # TensorProto: dtype=1 DT_FLOAT, tensor_shape=2 (empty: rank 0), float_val=5 packed, 4 bytes.
-    tensor = bytes([0x08, types_pb2.DT_FLOAT, 0x12, 0x00, 0x2A, 0x04])
-    value = b"\x0a" + _varint(len(tag)) + tag + b"\x42" + _varint(len(tensor) + 4) + tensor
+    """Event field 5 (summary) for one metadata-free ``simple_value`` scalar, minus its 4 value bytes."""
+    # Summary.Value: tag=1 (bytes), simple_value=2 (fixed32 float, key 0x15) last, so its 4 bytes end the record.
+    value = b"\x0a" + _varint(len(tag)) + tag + b"\x15"
     summary = b"\x0a" + _varint(len(value) + 4) + value
     return b"\x2a" + _varint(len(summary) + 4) + summary
 
@@ -327,7 +329,7 @@ class EventFileWriter:
         return self._file.closed
 
     def write_scalars(self, tag: str, steps: npt.ArrayLike, wall_times: npt.ArrayLike, values: npt.ArrayLike) -> None:
-        """Append one scalar Event per point (float32 values: see the module docstring).
+        """Append one scalar Event per point (float32 ``simple_value``: see the module docstring).
 
         Args:
             tag: Series name; ``/`` groups in TensorBoard, any Unicode is fine.
@@ -404,6 +406,22 @@ class EventFileWriter:
             tag=tag,
             metadata=histogram_metadata.create_summary_metadata(display_name=None, description=None),
             tensor=tensor_util.make_tensor_proto(rows, dtype=np.float64),
+        )
+        self.write_summary_pb(summary_pb2.Summary(value=[value]), step, wall_time)
+
+    def write_histogram_proto(self, tag: str, step: int, wall_time: float, histogram: Histogram) -> None:
+        """Append a histogram as a ``HistogramProto`` with its min, max, num, sum and sum of squares (see ``_histo``).
+
+        Raises:
+            InvalidArgumentError: Not a Histogram, or a bad tag, step or wall time.
+            StoreError: The file cannot be written.
+        """
+        if not isinstance(histogram, Histogram):
+            raise InvalidArgumentError(f"histogram {tag!r} must be a Histogram, got {type(histogram).__name__}")
+        value = summary_pb2.Summary.Value(
+            tag=tag,
+            metadata=histogram_metadata.create_summary_metadata(display_name=None, description=None),
+            histo=_histo.to_proto(histogram),
         )
         self.write_summary_pb(summary_pb2.Summary(value=[value]), step, wall_time)
 
@@ -499,9 +517,8 @@ class EventFileWriter:
         """The serialized Event of a tag's first point in this file, metadata included."""
         metadata = scalar_metadata.create_summary_metadata(display_name=None, description=None)
         metadata.data_class = summary_pb2.DATA_CLASS_SCALAR  # what both loaders would infer anyway
-        tensor = tensor_pb2.TensorProto(dtype=types_pb2.DT_FLOAT, tensor_shape=tensor_shape_pb2.TensorShapeProto(), float_val=[float(value)])
         event = event_pb2.Event(wall_time=float(wall_time), step=int(step))
-        event.summary.value.add(tag=tag, metadata=metadata, tensor=tensor)
+        event.summary.value.add(tag=tag, metadata=metadata, simple_value=float(value))
         return event.SerializeToString()
 
     def _check_open(self) -> None:

@@ -3,15 +3,17 @@
 What goes where, per run directory (``_layout`` names the directories):
 
 - scalars: one series per metric, tagged by the metric name, with the stored steps and wall times;
-  ``log_list`` values have steps 0..n-1 already. Values are float32 in the event files (the only
-  scalar type TensorBoard's default data server reads); the exact float64 values are in the
-  sidecar (``_sidecar``), which ``import_tensorboard`` reads, so a round trip is bit for bit.
+  ``log_list`` values have steps 0..n-1 already. Values are float32 ``simple_value`` in the event
+  files (the widest scalar TensorBoard's default data server reads, and the form tbparse reads as
+  scalars: see ``_eventfile``); the exact float64 values are in the sidecar (``_sidecar``), which
+  ``import_tensorboard`` reads, so a round trip is bit for bit.
 - tables (``log_row``/``log_table``): every numeric (or bool) cell becomes a point of the scalar
   series ``table/column`` whose step is the row's index in that table, so each column counts its
   own rows; text cells become text series ``table/column`` (a column holding both numbers and
   text gives ``table/column_2`` to the kind seen second); the table itself (its last 1,000 rows)
   is a Markdown text summary tagged by the table name, one step per export that added rows.
-- images and histograms: image and histogram summaries at their stored steps.
+- images and histograms: image summaries and ``HistogramProto`` summaries (min, max, num, sum and
+  sum of squares included; see ``_histo``) at their stored steps.
 - the standard charts (``_charts``): an accuracy table as PR curves (one ``metric/class`` tag per
   class, TensorBoard's PR Curves tab); a confusion matrix, residuals and predictions as Markdown
   tables in the Text tab, tagged by the metric name; each at its stored step.
@@ -53,6 +55,7 @@ import numpy as np
 from tensorboard.compat.proto import event_pb2
 
 from .._filter import RunFilter
+from .._histograms import Histogram
 from .._livelogs import LocalDirSink, mirror_logs, share_of
 from .._types import CHART_KINDS, MetricInfo, MetricKind, RunInfo, RunSource, merge_table
 from ..errors import InvalidArgumentError
@@ -65,6 +68,7 @@ from ._layout import (
     Layout,
     ensure_logdir,
     locked,
+    parents_first,
     read_json,
     write_json_atomic,
 )
@@ -436,10 +440,8 @@ class _RunExporter:
                 if not record.data:
                     return False
                 self.writer.write_image(tag, record.step, record.wall_time, record.data, width=meta.get("width"), height=meta.get("height"))
-            elif meta.get("counts"):
-                self.writer.write_histogram(tag, record.step, record.wall_time, edges=meta["edges"], counts=meta["counts"])
             else:
-                self.writer.write_histogram(tag, record.step, record.wall_time, buckets=np.zeros((0, 3)))
+                self.writer.write_histogram_proto(tag, record.step, record.wall_time, Histogram.from_dict(meta))
         except InvalidArgumentError as exc:
             warnings.warn(f"run {self.info.display_name!r}: {tag!r} at step {record.step} not written to the event file: {exc}", ExportWarning, stacklevel=5)
             return False
@@ -453,20 +455,23 @@ class _RunExporter:
         if not self.info.is_terminal:
             return None
         hparams = _hparams.infer(self.info)
-        # Every scalar series written, and every numeric table column, is a metric.
-        metric_tags = [tag for key, tag in self.state["tags"].items() if key.startswith(("scalar:", "col:"))]
+        # An imported session keeps its experiment's metric list; otherwise every scalar series
+        # written, and every numeric table column, is a metric.
+        metrics: list[Any] | None = _hparams.stored_metrics(self.info)
+        if not metrics:
+            metrics = sorted({tag for key, tag in self.state["tags"].items() if key.startswith(("scalar:", "col:"))})
         start = self.info.start_time
         self.writer.write_summary_pb(_hparams.session_start(hparams, group_name=self.rel, start_time=start), 0, start)
         self.writer.write_summary_pb(_hparams.session_end(self.info.status, self.info.end_time), 0, self.info.end_time or time.time())
-        self.state["session"] = {"hparams": hparams, "metrics": sorted(set(metric_tags))}
+        self.state["session"] = {"hparams": hparams, "metrics": metrics}
         self.records += 2
         return self.state["session"]
 
     def write_config(self, sessions: Iterable[Mapping[str, Any]]) -> None:
         """Write the sweep's experiment config into this (parent) run."""
         sessions = list(sessions)
-        metric_tags = {tag for s in sessions for tag in s["metrics"]}
-        summary = _hparams.experiment((s["hparams"] for s in sessions), metric_tags, time_created=self.info.start_time)
+        metrics = [metric for s in sessions for metric in s["metrics"]]
+        summary = _hparams.experiment((s["hparams"] for s in sessions), metrics, time_created=self.info.start_time)
         self.writer.write_summary_pb(summary, 0, self.info.start_time)
         self.state["config"] = True
         self.records += 1
@@ -536,7 +541,7 @@ def export_to_tensorboard(
             # Values this process logged into these runs and has not written yet go in first.
             run_store.flush_pending([run_id for run_id, (s, _) in ordered.items() if s is run_store])
         exporters: list[_RunExporter] = []
-        for run_store, info in _parents_first(ordered):
+        for run_store, info in parents_first(ordered):
             parent_rel = layout.path_of(info.parent_id) if info.parent_id else None
             exporters.append(_RunExporter(run_store, info, layout, layout.assign(info.id, info.display_name, parent_rel)))
         layout.save()
@@ -553,6 +558,8 @@ def export_to_tensorboard(
                         if session is not None and exporter.info.id not in sweeps.get(parent, {}):
                             sweeps.setdefault(parent, {})[exporter.info.id] = session
                             layout.mark_dirty()
+                    elif _hparams.METRICS_PROPERTY in exporter.info.properties:
+                        exporter.write_session()  # an imported HParams session on its own
                     exporter.commit()
                 finally:
                     exporter.close()
@@ -570,25 +577,6 @@ def export_to_tensorboard(
         live_runs=sum(not e.info.is_terminal for e in exporters),
         seconds=time.perf_counter() - started,
     )
-
-
-def _parents_first(ordered: Mapping[str, tuple[Store, RunInfo]]) -> list[tuple[Store, RunInfo]]:
-    """The runs with every parent that is exported too placed before its children."""
-    placed: set[str] = set()
-    result: list[tuple[Store, RunInfo]] = []
-
-    def place(run_id: str, trail: frozenset[str]) -> None:
-        if run_id in placed or run_id in trail:
-            return
-        run_store, info = ordered[run_id]
-        if info.parent_id is not None and info.parent_id in ordered:
-            place(info.parent_id, trail | {run_id})
-        placed.add(run_id)
-        result.append((run_store, info))
-
-    for run_id in ordered:
-        place(run_id, frozenset())
-    return result
 
 
 def _maybe_config(layout: Layout, exported: Mapping[str, _RunExporter]) -> None:

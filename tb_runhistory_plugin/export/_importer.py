@@ -34,6 +34,7 @@ a record that is not an Event proto, an event whose wall time is NaN or infinite
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import os
 import re
@@ -48,7 +49,6 @@ from tensorboard.compat.proto import event_pb2, summary_pb2
 from tensorboard.plugins.hparams import metadata as hparams_metadata
 from tensorboard.util import tensor_util
 
-from .._histograms import Histogram, histogram_from_buckets
 from .._images import sniff_image
 from .._types import (
     TERMINAL_STATUSES,
@@ -63,13 +63,13 @@ from .._types import (
 from .._validate import check_experiment_name, check_name, check_param_value
 from ..errors import InvalidArgumentError, NotFoundError, RunHistoryError
 from ..store import Store, resolve_store
-from . import _sidecar
+from . import _histo, _hparams, _sidecar
 from ._eventfile import EventFileCorruptError
+from ._hparams import SOURCE_PROPERTY
 from ._layout import SIDECAR_DIR, read_json
 from ._progress import Progress
 from ._reader import read_records
 
-SOURCE_PROPERTY = "tensorboard.source"
 NOT_AN_EVENT = "records that are not Event protos"
 NOT_FINITE_WALL_TIME = "events with a wall time that is not finite"
 _MAX_STEP = 2**62
@@ -116,6 +116,8 @@ class _Data:
     value_types: dict[str, str] = dataclasses.field(default_factory=dict)
     descriptions: dict[str, str] = dataclasses.field(default_factory=dict)
     hparams: dict[str, Any] = dataclasses.field(default_factory=dict)
+    session: bool = False  # an HParams session start was read
+    metrics: list[dict[str, Any]] | None = None  # the metric list of an HParams experiment read here
     first_wall: float | None = None
     last_wall: float | None = None
     info: dict[str, Any] | None = None  # our manifest's run facts
@@ -175,6 +177,8 @@ class _Importer:
         self.problems: list[EventFileCorruptError] = []
         self.errors: list[str] = []
         self.created = self.updated = self.scalars = self.records = 0
+        self.experiments: dict[str, tuple[_Node, list[dict[str, Any]]]] = {}  # run rel -> (experiment's node, its metric list)
+        self.covered: set[str] = set()  # rels of experiments that cover at least one session
         self.by_source = {info.properties.get(SOURCE_PROPERTY): info for info in store.list_runs(experiment_id) if SOURCE_PROPERTY in info.properties}
 
     # -- reading -----------------------------------------------------------------------------
@@ -261,7 +265,7 @@ class _Importer:
         elif kind == "simple_value":
             self._scalar(data, tag, step, wall, float(value.simple_value))
         elif kind == "histo":
-            self._legacy_histogram(data, tag, step, wall, value.histo)
+            self._histogram(data, tag, step, wall, value.histo)
         elif kind == "image":
             self._image(data, tag, step, wall, value.image.encoded_image_string)
         elif kind == "tensor":
@@ -322,57 +326,68 @@ class _Importer:
         meta = {"content_type": info.content_type, "width": info.width, "height": info.height}
         self._record(data, MetricKind.IMAGE, tag, Record(step, wall, meta, blob))
 
-    def _histogram(self, data: _Data, tag: str, step: int, wall: float, buckets: np.ndarray) -> None:
+    def _histogram(self, data: _Data, tag: str, step: int, wall: float, source: np.ndarray | summary_pb2.HistogramProto) -> None:
+        """A histogram from a [k, 3] tensor or a ``histo`` proto (see ``_histo``)."""
         try:
-            if buckets.size == 0:
-                histogram = Histogram((), (), None, None, 0, None, None)
-            else:
-                buckets = buckets.reshape(-1, 3)
-                lefts, rights, counts = buckets[:, 0], buckets[:, 1], buckets[:, 2]
-                if (lefts == lefts[0]).all() and (rights == lefts[0]).all():
-                    histogram = histogram_from_buckets([lefts[0], lefts[0]], [counts.sum()])
-                else:
-                    if not np.array_equal(lefts[1:], rights[:-1]):
-                        raise InvalidArgumentError("buckets are not contiguous")
-                    histogram = histogram_from_buckets([lefts[0], *rights.tolist()], counts.tolist())
+            histogram = _histo.from_proto(source) if isinstance(source, summary_pb2.HistogramProto) else _histo.from_tensor(source)
         except (InvalidArgumentError, ValueError):
             self.skipped["histograms whose buckets cannot be stored"] += 1
             return
         self._record(data, MetricKind.HISTOGRAM, tag, Record(step, wall, histogram.to_dict()))
 
-    def _legacy_histogram(self, data: _Data, tag: str, step: int, wall: float, histo: summary_pb2.HistogramProto) -> None:
-        """A TF 1 histogram, converted as TensorBoard does but keeping float64 edges."""
-        counts = list(histo.bucket)
-        nonzero = [i for i, c in enumerate(counts) if c > 0]
-        if not nonzero:
-            self._histogram(data, tag, step, wall, np.zeros((0, 3)))
-            return
-        start, end = nonzero[0], nonzero[-1]
-        inner = list(histo.bucket_limit[start:end])
-        buckets = np.array([[histo.min, *inner], [*inner, histo.max], counts[start : end + 1]], dtype=np.float64).T
-        self._histogram(data, tag, step, wall, buckets)
-
     def _hparams(self, value: summary_pb2.Summary.Value, data: _Data) -> None:
-        if value.tag != hparams_metadata.SESSION_START_INFO_TAG or not value.metadata.plugin_data.content:
+        content = value.metadata.plugin_data.content
+        if value.tag not in (hparams_metadata.SESSION_START_INFO_TAG, hparams_metadata.EXPERIMENT_TAG) or not content:
             return
         try:
-            start = hparams_metadata.parse_session_start_info_plugin_data(value.metadata.plugin_data.content)
+            if value.tag == hparams_metadata.EXPERIMENT_TAG:
+                data.metrics = _hparams.metric_entries(hparams_metadata.parse_experiment_plugin_data(content))
+                return
+            start = hparams_metadata.parse_session_start_info_plugin_data(content)
         except Exception:  # noqa: BLE001 - a malformed hparams proto only loses the hyperparameters
             self.skipped["unreadable hparams summaries"] += 1
             return
+        data.session = True
         for name, item in start.hparams.items():
             field = item.WhichOneof("kind")
             if field == "number_value":
-                data.hparams[_clean_name(name)] = item.number_value
+                number = item.number_value
+                # HParams has one number type (double): a whole number is taken as the int it almost always was.
+                whole = math.isfinite(number) and number.is_integer() and abs(number) <= 2**53
+                data.hparams[_clean_name(name)] = int(number) if whole else number
             elif field in ("string_value", "bool_value"):
                 data.hparams[_clean_name(name)] = getattr(item, field)
 
     # -- writing -----------------------------------------------------------------------------
+    def _experiment_for(self, node: _Node, data: _Data) -> list[dict[str, Any]] | None:
+        """The metric list of the HParams experiment covering a run: its own, else its nearest ancestor's."""
+        if data.metrics is not None:
+            self.experiments[node.rel] = (node, data.metrics)
+        elif node.parent is not None and node.parent.rel in self.experiments:
+            self.experiments[node.rel] = self.experiments[node.parent.rel]
+        owner = self.experiments.get(node.rel)
+        if owner is None:
+            return None
+        if data.session:
+            self.covered.add(owner[0].rel)
+        return owner[1]
+
+    def keep_uncovered_experiments(self) -> None:
+        """An HParams experiment that covers no session keeps its metric list on its own run."""
+        for rel, (node, metrics) in self.experiments.items():
+            if rel != node.rel or rel in self.covered or node.run_id is None:
+                continue
+            if _hparams.METRICS_PROPERTY not in self.store.get_run(node.run_id).properties:
+                self.store.add_properties(node.run_id, {_hparams.METRICS_PROPERTY: json.dumps(metrics)})
+
     def import_node(self, node: _Node) -> None:
         data = self.read_node(node)
+        metrics = self._experiment_for(node, data)
         source = os.path.abspath(node.path)
         existing = self.by_source.get(source)
         if existing is None:
+            if data.session:
+                data.hparams = _hparams_to_run(data.hparams, metrics)
             info = self._create(node, data, source)
             self.created += 1
         else:
@@ -392,7 +407,9 @@ class _Importer:
         # export of ours, properties too: those stay properties).
         params = dict(facts.get("params") or {})
         for key, value in data.hparams.items():
-            if key not in properties:
+            if key == _hparams.METRICS_PROPERTY:
+                properties.setdefault(key, value)  # the HParams experiment's metric list: a fact, not a parameter
+            elif key not in properties:
                 params.setdefault(key, value)
         properties[SOURCE_PROPERTY] = source
         start = facts.get("start_time") or data.first_wall or _first_wall_below(node.path) or time.time()
@@ -482,6 +499,11 @@ class _Importer:
         return added_scalars + added_records
 
 
+def _hparams_to_run(hparams: Mapping[str, Any], metrics: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """What an HParams session gives its run: typed hyperparameters, and the experiment's metric list (JSON; [] without one)."""
+    return {**hparams, _hparams.METRICS_PROPERTY: json.dumps(metrics or [])}
+
+
 def _decode(data: bytes) -> tuple[event_pb2.Event | None, str]:
     """The Event in a record, or None and the reason it is skipped (counted in ImportReport.skipped)."""
     try:
@@ -552,6 +574,10 @@ def import_tensorboard(
                 importer.import_node(node)
             except RunHistoryError as exc:
                 importer.errors.append(f"{node.path}: {exc}")
+        try:
+            importer.keep_uncovered_experiments()
+        except RunHistoryError as exc:
+            importer.errors.append(f"{root}: HParams metric list not kept: {exc}")
     finally:
         bar.close()
     errors = [str(p) for p in importer.problems] + importer.errors

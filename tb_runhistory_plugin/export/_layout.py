@@ -24,9 +24,10 @@ import os
 import re
 import tempfile
 import unicodedata
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Mapping
+from typing import Any, TypeVar
 
+from .._types import RunInfo
 from ..errors import InvalidArgumentError
 
 try:  # POSIX advisory locks; Windows exports simply go unlocked
@@ -191,3 +192,25 @@ class Layout:
     def abspath(self, rel: str) -> str:
         """The absolute path of a '/'-separated directory relative to the logdir."""
         return os.path.join(self.logdir, *rel.split("/"))
+
+
+_S = TypeVar("_S")  # the store each run comes from
+
+
+def parents_first(ordered: Mapping[str, tuple[_S, RunInfo]]) -> list[tuple[_S, RunInfo]]:
+    """The runs with every parent that is exported too placed before its children."""
+    placed: set[str] = set()
+    result: list[tuple[_S, RunInfo]] = []
+
+    def place(run_id: str, trail: frozenset[str]) -> None:
+        if run_id in placed or run_id in trail:
+            return
+        run_store, info = ordered[run_id]
+        if info.parent_id is not None and info.parent_id in ordered:
+            place(info.parent_id, trail | {run_id})
+        placed.add(run_id)
+        result.append((run_store, info))
+
+    for run_id in ordered:
+        place(run_id, frozenset())
+    return result
