@@ -254,10 +254,11 @@ def tensorboardx_log(logdir: Path) -> None:
 
 
 def snapshot(store, experiment: str) -> dict[str, object]:
-    """Every run's hparams (properties less the source), scalars and histograms, by run path."""
+    """Every run's hparams (params, and properties less the source), scalars and histograms, by run path."""
     out: dict[str, object] = {}
     for path, info in runs_of(store, experiment).items():
         props = {k: v for k, v in info.properties.items() if k != "tensorboard.source"}
+        props.update({f"param:{k}": (v, type(v)) for k, v in info.params.items()})
         series = {}
         for metric in store.list_metrics(info.id):
             if metric.kind == "scalar":
@@ -269,14 +270,16 @@ def snapshot(store, experiment: str) -> dict[str, object]:
     return out
 
 
-def test_hparams_from_tensorboardx_become_typed_properties_with_the_metric_list(store, tmp_path):
+def test_hparams_from_tensorboardx_become_typed_params_with_the_metric_list(store, tmp_path):
     tensorboardx_log(tmp_path / "log")
     report = import_tensorboard(tmp_path / "log", store=store, experiment="x")
     assert report.ok and not report.skipped
     runs = runs_of(store, "x")
     assert sorted(runs) == ["exp1", "exp1/trial"]
     props = runs["exp1/trial"].properties
-    assert {k: (v, type(v)) for k, v in props.items() if not k.startswith(("tensorboard.", "hparams."))} == {
+    assert not {k for k in props if not k.startswith(("tensorboard.", "hparams."))}  # hyperparameters are params
+    params = runs["exp1/trial"].params
+    assert {k: (v, type(v)) for k, v in params.items()} == {
         "lr": (0.1, float),
         "batch_size": (32, int),
         "optimizer": ("adam", str),
@@ -333,7 +336,7 @@ def test_hparams_config_and_sessions_export_to_tensorboards_hparams_tab(store, t
     assert report.ok, report.errors
     runs = runs_of(store, "x")
     session = runs["log/run-1"].properties
-    assert (session["num_units"], session["dropout"]) == (32, 0.2)
+    assert (runs["log/run-1"].params["num_units"], runs["log/run-1"].params["dropout"]) == (32, 0.2)
     expected = [{"tag": "accuracy", "display_name": "Accuracy", "description": "validation accuracy", "dataset_type": "DATASET_VALIDATION"}]
     assert json.loads(session["hparams.metrics"]) == expected
     assert "hparams.metrics" not in runs["log"].properties  # the config covers the sessions: it is theirs
