@@ -3,8 +3,8 @@
     RUNHISTORY_STORE=./runhistory python demo/charts.py
     tensorboard --logdir . --runhistory_store ./runhistory     # the Run History tab draws the charts
 
-A port of a script written for the original SDK: only the import (and the workspace argument of
-``Experiment``) changed. It trains a three-class softmax regression and a least-squares regressor
+A port of a script written for the original SDK: only the import changed (``Workspace.from_config()``
+is the store named by $RUNHISTORY_STORE, else ./runhistory). It trains a three-class softmax regression and a least-squares regressor
 on synthetic data with numpy alone, computes the chart documents the original's AutoML computes
 (confusion matrix, accuracy table with one-vs-rest counts per threshold, residual histogram,
 binned predictions), and logs them with ``log_confusion_matrix``, ``log_accuracy_table``,
@@ -13,7 +13,7 @@ binned predictions), and logs them with ``log_confusion_matrix``, ``log_accuracy
 
 import numpy as np
 
-from tb_runhistory_plugin import Experiment  # was: from azureml.core import Experiment, Workspace
+from tb_runhistory_plugin import Experiment, Workspace  # was: from azureml.core import Experiment, Workspace
 
 CLASSES = ["setosa", "versicolor", "virginica"]
 NUM_POINTS = 101  # thresholds of the accuracy table, as AutoML uses
@@ -99,7 +99,8 @@ def predictions(y_true, y_pred, bins=10):
 
 def main():
     rng = np.random.default_rng(7)
-    experiment = Experiment("standard-charts")  # was: Experiment(workspace=ws, name="standard-charts")
+    ws = Workspace.from_config()
+    experiment = Experiment(workspace=ws, name="standard-charts")
     root = experiment.start_logging(display_name="standard-charts", tags={"demo": "charts"})
 
     with root.child_run("classifier") as run:

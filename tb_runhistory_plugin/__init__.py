@@ -5,6 +5,7 @@ from ._filter import ROOTS, RunFilter
 from ._launcher import Tensorboard
 from ._run import Run
 from ._types import ExperimentInfo, FileInfo, MetricHistory, MetricInfo, Record, RunInfo, Status
+from ._workspace import Workspace
 from .errors import (
     ConflictError,
     InvalidArgumentError,
@@ -24,6 +25,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ConflictError",
     "Experiment",
+    "Workspace",
     "ExperimentInfo",
     "FileInfo",
     "InvalidArgumentError",

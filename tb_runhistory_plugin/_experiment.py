@@ -12,6 +12,7 @@ from ._filter import RunFilter
 from ._run import Run
 from ._types import ExperimentInfo, RunInfo
 from ._validate import check_experiment_name, check_name
+from ._workspace import Workspace
 from .errors import InvalidArgumentError
 from .store import ROOTS, Store, resolve_store
 
@@ -19,7 +20,23 @@ from .store import ROOTS, Store, resolve_store
 class Experiment:
     """Get or create the experiment `name` in a store; start runs and query them."""
 
-    def __init__(self, name: str, store: str | os.PathLike[str] | Store | None = None) -> None:
+    def __init__(
+        self,
+        name: str | Workspace | None = None,
+        store: str | os.PathLike[str] | Store | None = None,
+        *,
+        workspace: Workspace | None = None,
+    ) -> None:
+        if isinstance(name, Workspace):  # the original order: Experiment(workspace, name)
+            workspace, name, store = name, os.fspath(store) if store is not None and not isinstance(store, Store) else None, None
+        if workspace is not None:
+            if not isinstance(workspace, Workspace):
+                raise InvalidArgumentError(f"workspace must be a Workspace, got {type(workspace).__name__}")
+            if store is not None:
+                raise InvalidArgumentError("give a workspace or a store, not both")
+            store = workspace.store
+        if not isinstance(name, str):
+            raise InvalidArgumentError(f"experiment name must be a string, got {name!r}")
         check_experiment_name(name)
         self.store = resolve_store(store)
         info = self.store.get_or_create_experiment(name)

@@ -39,6 +39,7 @@ FLOORS: dict[str, tuple[int, str]] = {
     "_newrun": (3, "tracking"),
     "_portal": (3, "tracking"),
     "_waiting": (3, "tracking"),
+    "_workspace": (3, "tracking"),
     "export": (3, "export"),
     "plugin": (3, "plugin"),
     "server": (3, "server"),

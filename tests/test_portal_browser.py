@@ -8,8 +8,9 @@ import re
 import pytest
 
 pytest.importorskip("playwright.sync_api", reason="pip install playwright (the browser tests drive Chromium with it)")
+from browser import CHROMIUM, CHROMIUM_ARGS, IFRAME
 from playwright.sync_api import expect, sync_playwright
-from test_e2e_browser import CHROMIUM, CHROMIUM_ARGS, IFRAME, TIMEOUT_MS
+from test_e2e_browser import TIMEOUT_MS
 
 from tb_runhistory_plugin import Experiment, Tensorboard
 
