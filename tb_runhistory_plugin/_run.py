@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import _context, _lifecycle, _portal, _waiting, _writer
-from ._charts import chart_document
+from ._chartlog import RunCharts
 from ._files import RunFiles
 from ._filter import RunFilter
 from ._histograms import compute_histogram
@@ -22,7 +22,8 @@ from ._images import encode_png, figure_to_png, load_image, sniff_image
 from ._livelogs import check_folder_free
 from ._mappings import LiveMapping
 from ._newrun import new_run, outputs_dir
-from ._types import TERMINAL_STATUSES, MetricHistory, MetricKind, Record, RunInfo, Status, merge_table
+from ._reading import RunReading
+from ._types import TERMINAL_STATUSES, MetricKind, Record, RunInfo, Status
 from ._validate import (
     MAX_TEXT_LENGTH,
     cell_value,
@@ -49,7 +50,7 @@ _WAKE_WORDS = 3 * WAKE_AT  # buffered floats (three per point) at which log() lo
 MAX_CHILDREN = 10_000  # children made by one create_children call
 
 
-class Run(RunFiles):
+class Run(RunFiles, RunReading, RunCharts):
     """A run of an experiment: log metrics, tags, properties and files; nest child runs."""
 
     # Set by _experiment, which builds on this module: a run asked for its experiment makes one of these.
@@ -304,28 +305,6 @@ class Run(RunFiles):
         histogram = compute_histogram(values, bins=bins)
         self._record(name, MetricKind.HISTOGRAM, description, self._record_step(name, step), histogram.to_dict())
 
-    # The original SDK's standard charts: its JSON documents (a dict or JSON text), checked, one kind each.
-    def log_confusion_matrix(self, name: str, value: Any, description: str = "", *, step: int | None = None) -> None:
-        """Log a confusion matrix: {"schema_type": "confusion_matrix", "schema_version", "data": {class_labels, matrix}}."""
-        self._log_chart(MetricKind.CONFUSION_MATRIX, name, value, description, step)
-
-    def log_accuracy_table(self, name: str, value: Any, description: str = "", *, step: int | None = None) -> None:
-        """Log an accuracy table (TP, FP, TN, FN per class and threshold), drawn as ROC and precision-recall curves."""
-        self._log_chart(MetricKind.ACCURACY_TABLE, name, value, description, step)
-
-    def log_residuals(self, name: str, value: Any, description: str = "", *, step: int | None = None) -> None:
-        """Log a histogram of regression residuals: {"schema_type": "residuals", ..., "data": {bin_edges, bin_counts}}."""
-        self._log_chart(MetricKind.RESIDUALS, name, value, description, step)
-
-    def log_predictions(self, name: str, value: Any, description: str = "", *, step: int | None = None) -> None:
-        """Log binned predicted-versus-true values: data {bin_averages, bin_errors, bin_counts, bin_edges}."""
-        self._log_chart(MetricKind.PREDICTIONS, name, value, description, step)
-
-    def _log_chart(self, kind: str, name: str, value: Any, description: str, step: int | None) -> None:
-        self._require_open(f"log {name!r}")
-        check_name(name, "metric name")
-        self._record(name, kind, description, self._record_step(name, step), chart_document(kind, name, value))
-
     def flush(self, *, timeout: float | None = None) -> None:
         """Wait until every value logged so far is in the store.
 
@@ -552,27 +531,6 @@ class Run(RunFiles):
         """The current status (the original API's name)."""
         return self.status
 
-    def get_details(self) -> dict[str, Any]:
-        """Details in the original API's shape (camelCase keys)."""
-        info = self.info()
-        return {
-            "runId": info.id,
-            "displayName": info.display_name,
-            "status": str(info.status),
-            "startTimeUtc": _iso(info.start_time),
-            "endTimeUtc": _iso(info.end_time),
-            "description": info.description,
-            "tags": dict(info.tags),
-            "properties": dict(info.properties),
-            "parentRunId": info.parent_id,
-            "experimentId": info.experiment_id,
-            "error": info.error,
-            "traceback": info.traceback,
-            "errorCode": info.error_code,
-            "runType": info.run_type,
-            "logsDir": info.logs_dir,
-        }
-
     def get_children(self, recursive: bool = False) -> list[Run]:
         """Child runs, oldest first; recursive=True gives every descendant, parents first."""
         if recursive:
@@ -580,41 +538,6 @@ class Run(RunFiles):
         else:
             infos = self._store.list_runs(self._info.experiment_id, RunFilter(parent_id=self.id))
         return [Run(info, self._store, experiment=self._experiment, depth=self._depth + 1) for info in infos]
-
-    def get_metrics(self, name: str | None = None, recursive: bool = False) -> dict[str, Any]:
-        """{name: value or [values]} as the original API; tables as {name: {column: [...]}}.
-
-        With recursive=True: {run id: {name: ...}} for this run and every descendant.
-        """
-        if self._open:
-            self.flush()
-        if recursive:
-            runs = [self.id] + [info.id for info in self._store.list_descendants(self.id)]
-            return {run_id: self._metrics_of(run_id, name) for run_id in runs}
-        return self._metrics_of(self.id, name)
-
-    def get_metric_history(self, name: str) -> MetricHistory:
-        """Steps, wall times and values of a scalar metric as numpy arrays."""
-        check_name(name, "metric name")
-        if self._open:
-            self.flush()
-        return self._store.read_scalars(self.id, name)
-
-    def _metrics_of(self, run_id: str, name: str | None) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        for info in self._store.list_metrics(run_id):
-            if name is not None and info.name != name:
-                continue
-            if info.kind == MetricKind.SCALAR:
-                values = self._store.read_scalars(run_id, info.name).values
-                cast = {"int": int, "bool": bool}.get(info.value_type, float)
-                items = [cast(v) if np.isfinite(v) else float(v) for v in values.tolist()]
-                result[info.name] = items[0] if len(items) == 1 else items
-            elif info.kind == MetricKind.TABLE:
-                result[info.name] = merge_table(self._store.read_records(run_id, info.name))
-            else:
-                result[info.name] = [{"step": r.step, "wall_time": r.wall_time, **r.meta} for r in self._store.read_records(run_id, info.name)]
-        return result
 
     def attach_logs(self, path: str | os.PathLike[str]) -> None:
         """Tie a folder where this run's own code writes TensorBoard event files to the run.
@@ -673,9 +596,3 @@ class Run(RunFiles):
 
     def __hash__(self) -> int:
         return hash(self.id)
-
-
-def _iso(stamp: float | None) -> str | None:
-    if stamp is None:
-        return None
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(stamp)) + f".{int(stamp % 1 * 1000):03d}Z"

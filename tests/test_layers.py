@@ -40,6 +40,8 @@ FLOORS: dict[str, tuple[int, str]] = {
     "_portal": (3, "tracking"),
     "_waiting": (3, "tracking"),
     "_workspace": (3, "tracking"),
+    "_reading": (3, "tracking"),
+    "_chartlog": (3, "tracking"),
     "export": (3, "export"),
     "plugin": (3, "plugin"),
     "server": (3, "server"),
